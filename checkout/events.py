@@ -1,0 +1,15 @@
+from django.utils import timezone
+
+from .models import Saga, SagaEvent, Service
+
+
+def event_record(*, saga: Saga, event_type: str, service: Service, **payload: object) -> SagaEvent:
+    """Append an event to the log, inside the caller's transaction so it commits with the change it describes."""
+    return SagaEvent.objects.create(
+        order_id=saga.order_id,
+        saga=saga,
+        event_type=event_type,
+        service=service,
+        timestamp=timezone.now(),
+        payload={key: value for key, value in payload.items() if value is not None},
+    )

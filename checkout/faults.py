@@ -1,0 +1,35 @@
+"""Fault injection, off unless SAGA_FAULT_PROFILE says otherwise.
+
+`seed` reproduces seed 000's special currencies in the exchange step:
+currency 100 sleeps (deadline + 5 s) before the step's expiry check, so the step finds
+itself expired; currency 200 sleeps as long after it, so the step applies after the
+deadline (the quiz) and must be refused by the tombstone its compensation left.
+"""
+
+import time
+
+from django.conf import settings
+
+from .models import Saga, Service
+
+SLOW_BEFORE_CHECK = 100
+SLOW_AFTER_CHECK = 200
+
+
+def _seed_sleep(saga: Saga, service: Service, currency_id: int) -> None:
+    if settings.SAGA_FAULT_PROFILE != "seed" or service != Service.EXCHANGES:
+        return
+    if saga.order.lines.filter(currency_id=currency_id).exists():
+        time.sleep((saga.deadline_at - saga.created_at).total_seconds() + 5)
+
+
+def before_expiry_check(saga: Saga, service: Service) -> None:
+    _seed_sleep(saga, service, SLOW_BEFORE_CHECK)
+
+
+def after_expiry_check(saga: Saga, service: Service) -> None:
+    _seed_sleep(saga, service, SLOW_AFTER_CHECK)
+
+
+def inside_transition(saga: Saga) -> None:
+    """A seam between reading a saga and its compare-and-set; race tests stretch it past the lock TTL."""

@@ -1,0 +1,79 @@
+from django.db import models
+from django.db.models import Q
+
+from orders.models import RejectionReason
+
+
+class SagaStatus(models.TextChoices):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class Saga(models.Model):
+    """One checkout attempt of an order: its deadline, its outcome, its fencing version."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="sagas")
+    attempt = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=SagaStatus, default=SagaStatus.PENDING)
+    reason = models.CharField(max_length=32, choices=RejectionReason, blank=True, default="")
+    version = models.PositiveIntegerField(default=0, help_text="Fencing token: every transition bumps it.")
+    deadline_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    compensated_at = models.DateTimeField(null=True, blank=True, help_text="When every compensation had run.")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "saga attempt"
+        indexes = [models.Index(fields=["status", "deadline_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "attempt"], name="saga_attempt_once_per_order"),
+            models.CheckConstraint(
+                condition=Q(status=SagaStatus.REJECTED, reason__gt="")
+                | (~Q(status=SagaStatus.REJECTED) & Q(reason="")),
+                name="saga_reason_iff_rejected",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Saga {self.pk} (order {self.order_id} attempt {self.attempt}, {self.status})"
+
+
+class Service(models.TextChoices):
+    ORDERS = "orders"
+    EXCHANGES = "exchanges"
+    POINTS = "points"
+    CHECKOUT = "checkout"
+
+
+class SagaEvent(models.Model):
+    """The durable event log: append-only, one row per thing that happened to an order."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="events")
+    saga = models.ForeignKey(Saga, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    event_type = models.CharField(max_length=40)
+    service = models.CharField(max_length=16, choices=Service)
+    timestamp = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [
+            models.Index(fields=["order", "timestamp", "id"]),
+            models.Index(fields=["event_type", "timestamp"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} (order {self.order_id})"
+
+    def as_message(self) -> dict:
+        """The event as the seed's Kafka consumer prints it."""
+        return {
+            "eventType": self.event_type,
+            "timestamp": int(self.timestamp.timestamp() * 1000),
+            "orderId": self.order_id,
+            "sagaId": self.saga_id,
+            "service": self.service,
+            **self.payload,
+        }

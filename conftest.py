@@ -1,0 +1,120 @@
+"""Shared fixtures: a real Celery worker on the test database, and an HTTP client for the live server.
+
+End-to-end tests run the saga the way production does: the test process (or its live
+server) commits and publishes; a separate `celery worker` process consumes the four
+service queues against the same PostgreSQL test database and Redis. Nothing is eager.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+import requests
+from django.conf import settings
+from django.db import connection
+
+from config.celery import SERVICE_QUEUES, app
+
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+WORKER_NAME = f"test-{os.getpid()}@localhost"
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.05):
+    """Poll until `predicate()` is truthy (the outcome we wait for), or fail saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _database_url_for(name: str) -> str:
+    parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saga"))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """One `celery worker` consuming every service queue, with seed 000's fault profile on."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # no messages left over from an earlier run
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
+        "SAGA_FAULT_PROFILE": "seed",
+    }
+    with open(ARTIFACTS / "worker.log", "w") as log:
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "-Q", ",".join(SERVICE_QUEUES),
+                "-n", WORKER_NAME,
+                "--concurrency", "8",
+                "--without-mingle", "--without-gossip",
+                "-l", "INFO",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(
+            lambda: worker.poll() is None and app.control.ping(destination=[WORKER_NAME], timeout=0.5),
+            timeout=60,
+            what="the Celery worker to answer a ping (see test-artifacts/worker.log)",
+        )
+        yield WORKER_NAME
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+class Api:
+    """`http :8088/...` for tests: JSON in, JSON out, against the live server."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def get(self, path: str, **params) -> requests.Response:
+        return self.session.get(self.base_url + path, params=params, timeout=30)
+
+    def post(self, path: str, json: dict | None = None) -> requests.Response:
+        return self.session.post(self.base_url + path, json=json, timeout=30)
+
+
+@pytest.fixture
+def api(live_server) -> Api:
+    return Api(live_server.url)
+
+
+@pytest.fixture
+def usd(db):
+    """Currency 1 at rate 1, as in seed 000 (amount 500 costs 500 points)."""
+    from exchanges.services import currency_upsert
+
+    return currency_upsert(currency_id=1, code="USD", rate=1, stock=1_000_000)
+
+
+@pytest.fixture
+def seed_currencies(usd):
+    """Seed 000's currencies 100 (slow before the expiry check) and 200 (slow after it: the quiz)."""
+    from exchanges.demo import SEED_FAULT_CURRENCIES
+    from exchanges.services import currency_upsert
+
+    return [
+        currency_upsert(currency_id=i, code=code, rate=rate, stock=1_000_000) for i, code, rate in SEED_FAULT_CURRENCIES
+    ]

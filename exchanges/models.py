@@ -1,0 +1,53 @@
+from django.db import models
+from django.db.models import Q
+
+from checkout.participant import ParticipantRecord
+
+
+class Currency(models.Model):
+    """A currency the exchange holds: `rate` points per unit, `stock` units on hand."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    code = models.CharField(max_length=16, unique=True)
+    rate = models.BigIntegerField(help_text="Points per unit.")
+    stock = models.BigIntegerField(default=0, help_text="Units the exchange holds.")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "currencies"
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="currency_rate_positive"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="currency_stock_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.code}"
+
+
+class Exchange(ParticipantRecord):
+    """The exchange step of one saga attempt: units taken out of stock, or its tombstone."""
+
+    holder_id = models.CharField(max_length=64, blank=True, default="")
+    cost = models.BigIntegerField(default=0, help_text="Points the exchanged units are worth.")
+
+    class Meta(ParticipantRecord.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Exchange for order {self.order_id} (saga {self.saga_id}, {self.status})"
+
+
+class ExchangeLine(models.Model):
+    exchange = models.ForeignKey(Exchange, on_delete=models.CASCADE, related_name="lines")
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["currency_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["exchange", "currency"], name="exchange_line_once_per_currency"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="exchange_line_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} x currency {self.currency_id}"

@@ -1,0 +1,66 @@
+from django.db import models
+from django.db.models import Q
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class RejectionReason(models.TextChoices):
+    POINT_LIMIT = "POINT_LIMIT"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
+    DEADLINE = "DEADLINE"
+
+
+class Order(models.Model):
+    """An order of one or more currency lines; its status mirrors its current saga attempt."""
+
+    holder_id = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=16, choices=OrderStatus, default=OrderStatus.PENDING)
+    rejection_reason = models.CharField(max_length=32, choices=RejectionReason, blank=True, default="")
+    total_cost = models.BigIntegerField(help_text="Points the order costs: sum of amount x unit price.")
+    deadline_at = models.DateTimeField(null=True, blank=True, help_text="Deadline of the current attempt.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "rejection_reason"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_cost__gte=0), name="order_cost_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status=OrderStatus.REJECTED, rejection_reason__gt="")
+                | (~Q(status=OrderStatus.REJECTED) & Q(rejection_reason="")),
+                name="order_reason_iff_rejected",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk} ({self.holder_id}, {self.status_text})"
+
+    @property
+    def status_text(self) -> str:
+        """`REJECTED DUE TO POINT LIMIT`, as the seed prints it."""
+        if self.status == OrderStatus.REJECTED:
+            return f"REJECTED DUE TO {self.rejection_reason.replace('_', ' ')}"
+        return self.status
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    currency = models.ForeignKey("exchanges.Currency", on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    unit_price = models.BigIntegerField(help_text="The currency's rate when the order was placed.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="order_line_amount_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="order_line_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} x currency {self.currency_id}"

@@ -1,0 +1,83 @@
+from rest_framework import serializers
+
+from config.api import IdField
+
+from .models import Order
+from .services import MAX_LINE_AMOUNT, MAX_LINES
+
+CURRENCY_ID = {"min_value": 1, "max_value": 2**31 - 1}
+AMOUNT = {"min_value": 1, "max_value": MAX_LINE_AMOUNT}
+
+
+class OrderLineIn(serializers.Serializer):
+    currencyId = serializers.IntegerField(**CURRENCY_ID)
+    amount = serializers.IntegerField(**AMOUNT)
+
+
+class OrderPlaceIn(serializers.Serializer):
+    """The seed's `{holderId, currencyId, amount}`, or `{holderId, lines: [{currencyId, amount}, ...]}`."""
+
+    holderId = IdField()
+    currencyId = serializers.IntegerField(required=False, help_text="Defaults to 1.", **CURRENCY_ID)
+    amount = serializers.IntegerField(required=False, help_text="Units of the currency.", **AMOUNT)
+    lines = OrderLineIn(many=True, required=False, max_length=MAX_LINES, allow_empty=False)
+
+    def validate(self, data: dict) -> dict:
+        if "lines" in data:
+            if "amount" in data or "currencyId" in data:
+                raise serializers.ValidationError("Give either lines, or currencyId and amount, not both.")
+            data["lines"] = [(line["currencyId"], line["amount"]) for line in data["lines"]]
+        elif "amount" in data:
+            data["lines"] = [(data.get("currencyId", 1), data["amount"])]
+        else:
+            raise serializers.ValidationError({"amount": ["This field is required (or give lines)."]})
+        return data
+
+
+class OrderOut(serializers.ModelSerializer):
+    holderId = serializers.CharField(source="holder_id")
+    currencyId = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField()
+    lines = serializers.SerializerMethodField()
+    totalCost = serializers.IntegerField(source="total_cost")
+    rejectionReason = serializers.SerializerMethodField()
+    statusText = serializers.CharField(source="status_text")
+    deadline = serializers.DateTimeField(source="deadline_at")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "holderId",
+            "currencyId",
+            "amount",
+            "lines",
+            "totalCost",
+            "status",
+            "rejectionReason",
+            "statusText",
+            "deadline",
+            "createdAt",
+        ]
+
+    def _single_line(self, order: Order):
+        lines = list(order.lines.all())
+        return lines[0] if len(lines) == 1 else None
+
+    def get_currencyId(self, order: Order) -> int | None:
+        line = self._single_line(order)
+        return line.currency_id if line else None
+
+    def get_amount(self, order: Order) -> int | None:
+        line = self._single_line(order)
+        return line.amount if line else None
+
+    def get_lines(self, order: Order) -> list[dict]:
+        return [
+            {"currencyId": line.currency_id, "amount": line.amount, "unitPrice": line.unit_price}
+            for line in order.lines.all()
+        ]
+
+    def get_rejectionReason(self, order: Order) -> str | None:
+        return order.rejection_reason or None
