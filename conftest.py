@@ -118,3 +118,26 @@ def seed_currencies(usd):
     return [
         currency_upsert(currency_id=i, code=code, rate=rate, stock=1_000_000) for i, code, rate in SEED_FAULT_CURRENCIES
     ]
+
+
+def wait_quiet(worker: str, *, timeout: float = 30) -> None:
+    """Wait until the worker has nothing running or reserved, several polls in a row.
+
+    A finishing chain link publishes the next link before it stops being active, so a
+    few consecutive empty polls mean every follow-up of what ran has run too. Tasks
+    scheduled for later (deadlines with an ETA) are not waited for.
+    """
+    inspect = app.control.inspect(destination=[worker], timeout=2)
+
+    def empty() -> bool:
+        active, reserved = inspect.active() or {}, inspect.reserved() or {}
+        return worker in active and not active[worker] and not reserved.get(worker)
+
+    def quiet() -> bool:
+        for _ in range(3):
+            if not empty():
+                return False
+            time.sleep(0.1)
+        return True
+
+    wait_for(quiet, timeout=timeout, what=f"worker {worker} to go quiet")

@@ -6,6 +6,7 @@ The flow itself (which steps, in which order, with which compensations) is in sa
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -75,7 +76,12 @@ def _expired(saga: Saga, now: datetime) -> bool:
     return now >= saga.deadline_at
 
 
-def saga_step_apply(*, saga_id: int, service: str) -> str:
+class StepProgress(NamedTuple):
+    summary: str  # what the step did, shown as the task's result in Flower
+    proceed: bool  # whether the rest of the chain has anything left to do
+
+
+def saga_step_apply(*, saga_id: int, service: str) -> StepProgress:
     """Run one step of an attempt, unless the attempt is decided or its deadline has passed."""
     step = STEP_BY_SERVICE[service]
     saga = _load(saga_id)
@@ -87,9 +93,9 @@ def saga_step_apply(*, saga_id: int, service: str) -> str:
                 saga=saga, event_type=step.expired, service=step.service, deadline=saga.deadline_at.isoformat()
             )
         saga_reject(saga_id=saga_id, reason=RejectionReason.DEADLINE, fired_by=step.service)
-        return "EXPIRED"
+        return StepProgress("EXPIRED", proceed=False)
     if saga.status != SagaStatus.PENDING:
-        return f"SKIPPED (saga {saga.status})"
+        return StepProgress(f"SKIPPED (saga {saga.status})", proceed=False)
     faults.after_expiry_check(saga, step.service)
     with transaction.atomic():
         record, changed = step.apply(saga)
@@ -98,11 +104,11 @@ def saga_step_apply(*, saga_id: int, service: str) -> str:
             event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record))
         elif record.status in (ParticipantStatus.CANCELLED, ParticipantStatus.COMPENSATED):
             event_record(saga=saga, event_type=step.refused, service=step.service, status=record.status)
-            return f"REFUSED ({record.status})"
+            return StepProgress(f"REFUSED ({record.status})", proceed=False)
     if record.status == ParticipantStatus.FAILED:
         saga_reject(saga_id=saga_id, reason=record.reason)
-        return f"FAILED ({record.reason})"
-    return record.status if changed else f"REPLAYED ({record.status})"
+        return StepProgress(f"FAILED ({record.reason})", proceed=False)
+    return StepProgress(record.status if changed else f"REPLAYED ({record.status})", proceed=True)
 
 
 def saga_step_compensate(*, saga_id: int, service: str) -> str:

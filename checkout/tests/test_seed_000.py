@@ -1,0 +1,227 @@
+"""Seed 000, scenario by scenario, end to end: HTTP in, real worker, real Redis and PostgreSQL.
+
+Numbers follow the seed's README: jjy starts with 10000 points, the happy path leaves
+9500, and every later scenario must leave exactly 9500 and the exchange's stock as it was.
+The deadline is SAGA_DEADLINE_SECONDS (3 s in tests); the slow currencies sleep deadline + 5 s.
+"""
+
+import json
+import shlex
+import shutil
+import subprocess
+
+import pytest
+
+from checkout.models import Saga, SagaEvent
+from config.celery import app
+from conftest import wait_for, wait_quiet
+from exchanges.models import Currency, Exchange
+from points.models import PointUse
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+STOCK = 1_000_000
+
+
+def settled(order_id: int, timeout: float = 30) -> Saga:
+    """Wait until the order's attempt is decided and, if rejected, fully compensated."""
+
+    def done():
+        saga = Saga.objects.filter(order_id=order_id).order_by("-attempt").first()
+        if saga and (saga.status == "APPROVED" or saga.compensated_at):
+            return saga
+        return None
+
+    return wait_for(done, timeout=timeout, what=f"order {order_id} to settle")
+
+
+def event_types(api, order_id: int) -> list[str]:
+    return [event["eventType"] for event in api.get(f"/orders/{order_id}/events").json()]
+
+
+def has_event(order_id: int, event_type: str) -> bool:
+    return SagaEvent.objects.filter(order_id=order_id, event_type=event_type).exists()
+
+
+def stock(currency_id: int) -> int:
+    return Currency.objects.get(pk=currency_id).stock
+
+
+@pytest.fixture
+def jjy(api, seed_currencies):
+    """## init: `http :8088/points userId="jjy" point=10000`."""
+    response = api.post("/points", {"userId": "jjy", "point": "10000"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def after_happy_path(api, jjy, celery_worker):
+    """## happy path: one order of 500, approved; jjy has 9500 left."""
+    order = api.post("/orders", {"holderId": "jjy", "currencyId": "1", "amount": "500"}).json()
+    assert settled(order["id"]).status == "APPROVED"
+    assert api.get("/points/jjy").json()["point"] == 9500
+    return order
+
+
+def test_init(api, jjy):
+    assert jjy == {"userId": "jjy", "point": 10000}
+    assert api.get("/points/jjy").json() == {"userId": "jjy", "point": 10000}
+
+
+def test_happy_path(api, jjy, celery_worker):
+    # when
+    response = api.post("/orders", {"holderId": "jjy", "currencyId": "1", "amount": "500"})
+    # then
+    assert response.status_code == 201, response.text
+    order_id = response.json()["id"]
+    assert [d["orderId"] for d in api.get("/deadlines").json()] == [order_id]  # a deadline was created
+    settled(order_id)
+    order = api.get(f"/orders/{order_id}").json()
+    assert (order["status"], order["statusText"], order["rejectionReason"]) == ("APPROVED", "APPROVED", None)
+    assert api.get("/points/jjy").json() == {"userId": "jjy", "point": 9500}
+    transactions = api.get("/transactions").json()
+    assert [(t["orderId"], t["point"], t["balanceAfter"], t["status"]) for t in transactions] == [
+        (order_id, 500, 9500, "APPLIED")
+    ]
+    exchanges = api.get("/exchanges").json()
+    assert [(e["orderId"], e["point"], e["lines"], e["status"]) for e in exchanges] == [
+        (order_id, 500, [{"currencyId": 1, "amount": 500}], "APPLIED")
+    ]
+    assert stock(1) == STOCK - 500
+    assert event_types(api, order_id) == ["OrderCreated", "ExchangeSucceed", "PointUsed", "OrderPlaced"]
+    used = api.get(f"/orders/{order_id}/events").json()[2]
+    assert (used["eventType"], used["orderId"], used["point"]) == ("PointUsed", order_id, 9500)
+
+
+def test_compensation_with_point_limit(api, after_happy_path):
+    # when more is ordered than jjy has points for
+    order_id = api.post("/orders", {"holderId": "jjy", "currencyId": "1", "amount": "50000"}).json()["id"]
+    # then
+    settled(order_id)
+    order = api.get(f"/orders/{order_id}").json()
+    assert (order["status"], order["rejectionReason"], order["statusText"]) == (
+        "REJECTED",
+        "POINT_LIMIT",
+        "REJECTED DUE TO POINT LIMIT",
+    )
+    assert api.get("/points/jjy").json()["point"] == 9500
+    assert Exchange.objects.get(order_id=order_id).status == "COMPENSATED"
+    assert stock(1) == STOCK - 500
+    assert event_types(api, order_id) == [
+        "OrderCreated",
+        "ExchangeSucceed",
+        "PointUseFailed",
+        "OrderRejected",
+        "ExchangeCompensated",
+        "CompensationCompleted",
+    ]
+
+
+def test_compensation_with_downtime(api, after_happy_path, celery_worker):
+    # given nobody consumes the exchanges queue (the exchange service is down)
+    replies = app.control.cancel_consumer("exchanges", destination=[celery_worker], reply=True)
+    assert replies, "the worker did not confirm it stopped consuming exchanges"
+    try:
+        # when an order is placed (currencyId defaults to 1)
+        order_id = api.post("/orders", {"holderId": "jjy", "amount": "500"}).json()["id"]
+        # then the deadline rejects it while the exchange service is still down
+        wait_for(lambda: has_event(order_id, "OrderRejected"), timeout=15, what="the deadline to reject")
+        order = api.get(f"/orders/{order_id}").json()
+        assert order["statusText"] == "REJECTED DUE TO DEADLINE"
+        assert api.get("/points/jjy").json()["point"] == 9500
+        assert not Exchange.objects.filter(order_id=order_id).exists()
+        reached = next(e for e in api.get(f"/orders/{order_id}/events").json() if e["eventType"] == "DeadlineReached")
+        print(f"\ndowntime: deadline fired {reached['latenessMs']} ms after deadline_at (by {reached['firedBy']})")
+    finally:
+        # when the exchange service comes back
+        app.control.add_consumer("exchanges", destination=[celery_worker], reply=True)
+    settled(order_id)
+    wait_for(lambda: has_event(order_id, "ExchangeExpired"), timeout=15, what="the late exchange step to run")
+    wait_quiet(celery_worker)
+    # then the late step did nothing: expired, and its compensation left a tombstone
+    assert Exchange.objects.get(order_id=order_id).status == "CANCELLED"
+    assert stock(1) == STOCK - 500
+    assert api.get("/points/jjy").json()["point"] == 9500
+    assert api.get(f"/orders/{order_id}").json()["statusText"] == "REJECTED DUE TO DEADLINE"
+    events = event_types(api, order_id)
+    # (the expired step and the compensation were both waiting on the exchanges queue; either may run first)
+    assert events[:4] == ["OrderCreated", "DeadlineReached", "OrderRejected", "PointUseCancelled"]
+    assert sorted(events[4:]) == sorted(["ExchangeExpired", "ExchangeCancelled", "CompensationCompleted"])
+
+
+def test_expired_events_are_ignored(api, after_happy_path, celery_worker):
+    # when the exchange step of currency 100 starts only after the deadline
+    order_id = api.post("/orders", {"holderId": "jjy", "currencyId": "100", "amount": "500"}).json()["id"]
+    # then
+    settled(order_id)
+    assert api.get(f"/orders/{order_id}").json()["statusText"] == "REJECTED DUE TO DEADLINE"
+    assert api.get("/points/jjy").json()["point"] == 9500
+    wait_for(lambda: has_event(order_id, "ExchangeExpired"), timeout=20, what="the slow exchange step to wake up")
+    wait_quiet(celery_worker)
+    assert api.get("/points/jjy").json()["point"] == 9500
+    assert stock(100) == STOCK
+    assert Exchange.objects.get(order_id=order_id).status == "CANCELLED"
+    assert not PointUse.objects.filter(order_id=order_id, status="APPLIED").exists()
+    assert event_types(api, order_id) == [
+        "OrderCreated",
+        "DeadlineReached",
+        "OrderRejected",
+        "PointUseCancelled",
+        "ExchangeCancelled",
+        "CompensationCompleted",
+        "ExchangeExpired",
+    ]
+
+
+def test_quiz_a_step_that_passed_its_expiry_check_applies_after_the_deadline(api, after_happy_path, celery_worker):
+    # when the exchange step of currency 200 checks the deadline in time and applies after it
+    order_id = api.post("/orders", {"holderId": "jjy", "currencyId": "200", "amount": "500"}).json()["id"]
+    # then the order is rejected by the deadline ...
+    settled(order_id)
+    assert api.get(f"/orders/{order_id}").json()["statusText"] == "REJECTED DUE TO DEADLINE"
+    # ... and when the late step finally applies, the tombstone refuses it
+    wait_for(lambda: has_event(order_id, "ExchangeRefused"), timeout=20, what="the late exchange step to be refused")
+    wait_quiet(celery_worker)
+    order = api.get(f"/orders/{order_id}").json()
+    assert (order["status"], order["statusText"]) == ("REJECTED", "REJECTED DUE TO DEADLINE")
+    assert api.get("/points/jjy").json()["point"] == 9500
+    assert stock(200) == STOCK
+    assert Exchange.objects.get(order_id=order_id).status == "CANCELLED"
+    assert not PointUse.objects.filter(order_id=order_id).exclude(status="CANCELLED").exists()
+    events = event_types(api, order_id)
+    assert "OrderPlaced" not in events and "PointUsed" not in events and "ExchangeSucceed" not in events
+    assert events == [
+        "OrderCreated",
+        "DeadlineReached",
+        "OrderRejected",
+        "PointUseCancelled",
+        "ExchangeCancelled",
+        "CompensationCompleted",
+        "ExchangeRefused",
+    ]
+
+
+def test_the_seed_httpie_commands_work_verbatim(live_server, seed_currencies, celery_worker):
+    """The README's httpie lines, split as a shell would, with :8088 pointed at the test server."""
+    assert shutil.which("http"), "httpie is installed from requirements.txt"
+    port = live_server.url.rsplit(":", 1)[1]
+
+    def http(line: str) -> object:
+        args = shlex.split(line.replace(":8088", f":{port}"))
+        assert args[0] == "http"
+        out = subprocess.run(
+            ["http", "--ignore-stdin", "--body", *args[1:]], capture_output=True, text=True, check=True
+        )
+        return json.loads(out.stdout)
+
+    assert http('http :8088/points userId="jjy" point=10000') == {"userId": "jjy", "point": 10000}
+    assert http("http :8088/points/jjy") == {"userId": "jjy", "point": 10000}
+    order = http('http :8088/orders holderId="jjy" currencyId=1 amount=500 ')
+    assert (order["holderId"], order["currencyId"], order["amount"], order["status"]) == ("jjy", 1, 500, "PENDING")
+    assert http("http :8088/deadlines")[0]["orderId"] == order["id"]
+    settled(order["id"])
+    assert http("http :8088/points/jjy")["point"] == 9500
+    assert len(http("http :8088/transactions")) == 1  # the seed asks :8083; we serve it on 8088 too
+    assert len(http("http :8088/exchanges")) == 1
+    assert http(f"http :8088/orders/{order['id']}")["status"] == "APPROVED"
