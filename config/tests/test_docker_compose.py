@@ -1,0 +1,144 @@
+"""docker-compose.yml is a valid Compose file that runs the Procfile's processes, one worker per queue.
+
+No Docker engine is needed: the file is checked against the official Compose Specification schema,
+`schema/compose-spec.json` of https://github.com/compose-spec/compose-spec (branch master), as
+vendored (with its Apache-2.0 licence) by the pinned check-jsonschema==0.39.0 package, file
+check_jsonschema/builtin_schemas/vendor/compose-spec.json,
+sha256 d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64 (JSON Schema draft 2020-12).
+"""
+
+import copy
+import json
+import re
+import shlex
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from config.celery import SERVICE_QUEUES
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+WORKERS = {f"worker-{queue}": queue for queue in ("orders", "exchanges", "points", "checkout")}
+SERVICES = {"postgres", "redis", "migrate", "web", *WORKERS, "beat", "flower"}
+# A Procfile line's name -> the Compose service that runs it.
+PROCFILE_SERVICES = {"web": "web", "beat": "beat", "flower": "flower"} | {q: s for s, q in WORKERS.items()}
+PORT_DEFAULT = re.compile(r"\$\{[A-Z_]+:-(\d+)\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    source = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(source.read_text(encoding="utf-8"))
+    assert schema["title"] == "Compose Specification"
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def argv(command: str | list[str]) -> list[str]:
+    return shlex.split(command) if isinstance(command, str) else list(command)
+
+
+def option(args: list[str], name: str) -> str:
+    assert args.count(name) == 1, f"{name} must appear exactly once in {args}"
+    return args[args.index(name) + 1]
+
+
+def test_valid_against_the_compose_specification(compose, validator):
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose)]
+    assert errors == []
+
+
+def test_the_schema_rejects_a_broken_file(compose, validator):
+    broken = copy.deepcopy(compose)
+    broken["services"]["web"]["depends_on"]["migrate"]["condition"] = "service_done"
+    broken["services"]["web"]["command_line"] = "typo"
+    assert len(list(validator.iter_errors(broken))) >= 2
+
+
+def test_services_are_exactly_the_stack(compose):
+    assert set(compose["services"]) == SERVICES
+
+
+def test_each_worker_consumes_exactly_its_own_queue(compose):
+    for service, queue in WORKERS.items():
+        args = argv(compose["services"][service]["command"])
+        assert args[:4] == ["celery", "-A", "config", "worker"]
+        assert option(args, "-Q").split(",") == [queue]
+        assert option(args, "-n") == f"{queue}@%h"
+
+
+def test_every_celery_queue_has_a_worker(compose):
+    consumed = {option(argv(compose["services"][s]["command"]), "-Q") for s in WORKERS}
+    assert set(SERVICE_QUEUES) <= consumed
+    assert set(SERVICE_QUEUES) == set(WORKERS.values())
+
+
+def test_commands_are_the_procfile_lines(compose):
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, command = line.split(":", 1)
+        expected = argv(PORT_DEFAULT.sub(r"\1", command.strip()))
+        assert argv(compose["services"][PROCFILE_SERVICES[name]]["command"]) == expected, name
+    web = compose["services"]["web"]["command"]
+    assert argv(web)[:2] == ["gunicorn", "config.wsgi"] and "0.0.0.0:8088" in argv(web)
+    assert "--scheduler" in argv(compose["services"]["beat"]["command"])
+    assert option(argv(compose["services"]["beat"]["command"]), "--scheduler") == (
+        "django_celery_beat.schedulers:DatabaseScheduler"
+    )
+    assert compose["services"]["web"]["ports"] == ["8088:8088"]
+    assert compose["services"]["flower"]["ports"] == ["5555:5555"]
+
+
+def test_startup_order_and_health(compose):
+    services = compose["services"]
+    assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
+    assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+    assert services["postgres"]["image"] == "postgres:16" and services["redis"]["image"] == "redis:7"
+    healthy = {"condition": "service_healthy"}
+    for name in SERVICES - {"postgres", "redis"}:
+        depends_on = services[name]["depends_on"]
+        assert depends_on["postgres"] == healthy and depends_on["redis"] == healthy, name
+    for name in {"web", "beat", *WORKERS}:
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
+    steps = [step.strip() for step in argv(services["migrate"]["command"])[-1].split("&&")]
+    assert steps == [
+        "python manage.py migrate --noinput",
+        "python manage.py load_demo",
+        "python manage.py collectstatic --noinput",
+        "python manage.py ensure_admin",
+    ]
+
+
+def test_app_environment(compose):
+    for name in SERVICES - {"postgres", "redis"}:
+        service = compose["services"][name]
+        assert service["build"] == ".", name
+        assert service["environment"] == {
+            "DATABASE_URL": "postgres://saga:saga@postgres:5432/saga",
+            "REDIS_URL": "redis://redis:6379/0",
+            "DJANGO_DEBUG": "1",
+            "SAGA_DEADLINE_SECONDS": "${SAGA_DEADLINE_SECONDS:-10}",
+            "SAGA_FAULT_PROFILE": "${SAGA_FAULT_PROFILE:-}",
+        }, name
+
+
+def test_dockerfile_runs_the_app_unprivileged():
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    assert "FROM python:3.11-slim" in lines
+    assert "RUN pip install -r requirements.txt" in lines
+    assert "ENV DJANGO_SETTINGS_MODULE=config.settings.base PYTHONUNBUFFERED=1" in lines
+    assert "EXPOSE 8088" in lines
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in {"root", "0"}
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".venv", ".run", ".git", "**/__pycache__", "staticfiles", "test-artifacts"} <= ignored
