@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from config.api import StrictIntegerField
+
 from .models import Saga, SagaEvent
 
 
@@ -11,7 +13,7 @@ class EventOut(serializers.BaseSerializer):
 
 
 class EventsQuery(serializers.Serializer):
-    orderId = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    orderId = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
 class DeadlineOut(serializers.ModelSerializer):

@@ -17,3 +17,6 @@ class ReadOnlyAdminMixin:
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or [field.name for field in self.model._meta.fields]

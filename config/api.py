@@ -1,6 +1,7 @@
 """API plumbing shared by every app: clear 400s for bad input, 503s for a sick backend."""
 
 import logging
+import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -11,7 +12,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 log = logging.getLogger(__name__)
 
-ID_PATTERN = r"^[\w.@+-]{1,64}$"
+ID_CHARACTERS = r"[\w.@+-]{1,64}"
+ID_PATTERN = rf"^{ID_CHARACTERS}$"
 ID_HELP = "1 to 64 letters, digits or . @ + - _"
 
 
@@ -29,3 +31,26 @@ def IdField(**kwargs) -> serializers.RegexField:
     return serializers.RegexField(
         ID_PATTERN, max_length=64, error_messages={"invalid": f"Use {ID_HELP}."}, help_text=ID_HELP, **kwargs
     )
+
+
+class IdConverter:
+    """A path segment that can be an account or holder id; anything else is a 404 before any query."""
+
+    regex = ID_CHARACTERS
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer as JSON or as plain ASCII digits ("500", "500.0"); not "1_000", "1e3" or fullwidth digits."""
+
+    ascii_integer = re.compile(r"^\s*-?[0-9]+(\.0*)?\s*$")
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not self.ascii_integer.match(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)

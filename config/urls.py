@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -23,3 +25,13 @@ urlpatterns = [
     path("", include("exchanges.urls")),
     path("", include("checkout.urls")),
 ]
+
+
+def not_found(request, exception=None):
+    """A JSON 404 for the API; the admin keeps its HTML page. (DEBUG shows Django's page instead.)"""
+    if request.path.startswith("/admin/"):
+        return page_not_found(request, exception)
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+handler404 = not_found

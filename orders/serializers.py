@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.api import IdField
+from config.api import IdField, StrictIntegerField
 
 from .models import Order
 from .services import MAX_LINE_AMOUNT, MAX_LINES
@@ -10,16 +10,16 @@ AMOUNT = {"min_value": 1, "max_value": MAX_LINE_AMOUNT}
 
 
 class OrderLineIn(serializers.Serializer):
-    currencyId = serializers.IntegerField(**CURRENCY_ID)
-    amount = serializers.IntegerField(**AMOUNT)
+    currencyId = StrictIntegerField(**CURRENCY_ID)
+    amount = StrictIntegerField(**AMOUNT)
 
 
 class OrderPlaceIn(serializers.Serializer):
     """The seed's `{holderId, currencyId, amount}`, or `{holderId, lines: [{currencyId, amount}, ...]}`."""
 
     holderId = IdField()
-    currencyId = serializers.IntegerField(required=False, help_text="Defaults to 1.", **CURRENCY_ID)
-    amount = serializers.IntegerField(required=False, help_text="Units of the currency.", **AMOUNT)
+    currencyId = StrictIntegerField(required=False, help_text="Defaults to 1.", **CURRENCY_ID)
+    amount = StrictIntegerField(required=False, help_text="Units of the currency.", **AMOUNT)
     lines = OrderLineIn(many=True, required=False, max_length=MAX_LINES, allow_empty=False)
 
     def validate(self, data: dict) -> dict:

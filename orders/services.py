@@ -4,6 +4,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 
 from exchanges.models import Currency
+from points.services import MAX_BALANCE
 
 from .models import Order, OrderLine, OrderStatus
 
@@ -22,9 +23,12 @@ def order_create(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
     unknown = sorted({c for c, _ in lines} - rates.keys())
     if unknown:
         raise ValidationError({"currencyId": f"Unknown currency: {', '.join(map(str, unknown))}."})
-    order = Order.objects.create(
-        holder_id=holder_id, total_cost=sum(amount * rates[currency_id] for currency_id, amount in lines)
-    )
+    total_cost = sum(amount * rates[currency_id] for currency_id, amount in lines)
+    if total_cost > MAX_BALANCE:
+        raise ValidationError(
+            {"amount": f"The order would cost {total_cost} points; an order may cost at most 10**15."}
+        )
+    order = Order.objects.create(holder_id=holder_id, total_cost=total_cost)
     OrderLine.objects.bulk_create(
         OrderLine(order=order, currency_id=currency_id, amount=amount, unit_price=rates[currency_id])
         for currency_id, amount in lines

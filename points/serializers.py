@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.api import IdField
+from config.api import IdField, StrictIntegerField
 
 from .models import PointAccount, PointUse
 
@@ -9,7 +9,7 @@ MAX_DEPOSIT = 10**12
 
 class DepositIn(serializers.Serializer):
     userId = IdField()
-    point = serializers.IntegerField(min_value=1, max_value=MAX_DEPOSIT, help_text="Points to add.")
+    point = StrictIntegerField(min_value=1, max_value=MAX_DEPOSIT, help_text="Points to add.")
 
 
 class AccountOut(serializers.ModelSerializer):

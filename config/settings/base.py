@@ -8,11 +8,15 @@ from pathlib import Path
 
 import environ
 
+from config.stack import embedded_database_url, embedded_redis_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# With DATABASE_URL unset we run on this checkout's embedded services (make run): a laptop.
+LOCAL = "DATABASE_URL" not in env
+DEBUG = env.bool("DJANGO_DEBUG", default=LOCAL)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only" if DEBUG else environ.Env.NOTSET)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -62,8 +66,11 @@ TEMPLATES = [
     },
 ]
 
-# `make run` / `make test` export DATABASE_URL for the embedded PostgreSQL when it is unset.
-DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/saga")}
+# Unset, DATABASE_URL / REDIS_URL point at the embedded servers that `make run` started under
+# .run/, so that `manage.py` and `celery -A config ...` in this checkout reach the same stack.
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=embedded_database_url() or "postgres://postgres@127.0.0.1:5432/saga")
+}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -104,7 +111,7 @@ REST_FRAMEWORK = {
 }
 
 # --- Redis and Celery -----------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env("REDIS_URL", default=embedded_redis_url() or "redis://127.0.0.1:6379/0")
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True  # the database is the saga's record, never the result backend
