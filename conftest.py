@@ -17,6 +17,7 @@ import pytest
 import redis
 import requests
 from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 
 from config.celery import SERVICE_QUEUES, app
@@ -42,9 +43,14 @@ def _database_url_for(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker) -> Iterator[str]:
+def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
     """One `celery worker` consuming every service queue, with seed 000's fault profile on."""
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # no messages left over from an earlier run
+    # Nothing left over from an earlier run: no locks, no queued or unacknowledged messages.
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    with app.connection_for_write() as conn:
+        for queue in SERVICE_QUEUES:
+            conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+            conn.default_channel.queue_purge(queue)
     ARTIFACTS.mkdir(exist_ok=True)
     env = {
         **os.environ,
@@ -82,6 +88,13 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[str]:
             worker.wait()
 
 
+@pytest.fixture
+def celery_worker(transactional_db, celery_worker_process) -> Iterator[str]:
+    """The worker, for one test: the test's tables are flushed only after the worker went quiet."""
+    yield celery_worker_process
+    wait_quiet(celery_worker_process)
+
+
 class Api:
     """`http :8088/...` for tests: JSON in, JSON out, against the live server."""
 
@@ -94,6 +107,12 @@ class Api:
 
     def post(self, path: str, json: dict | None = None) -> requests.Response:
         return self.session.post(self.base_url + path, json=json, timeout=30)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_backlog() -> None:
+    """Let the live server accept 50+ simultaneous connections (Django's WSGIServer queues only 10)."""
+    WSGIServer.request_queue_size = 128
 
 
 @pytest.fixture

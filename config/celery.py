@@ -3,6 +3,7 @@ import os
 
 from celery import Celery
 from celery.signals import after_setup_logger
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -10,8 +11,9 @@ app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# A task named `<service>.<action>` runs on the `<service>` queue.
+# One queue per service; a task named `<service>.<action>` runs on the `<service>` queue.
 SERVICE_QUEUES = ("orders", "exchanges", "points", "checkout")
+app.conf.task_queues = [Queue(queue) for queue in SERVICE_QUEUES]
 app.conf.task_routes = {f"{queue}.*": {"queue": queue} for queue in SERVICE_QUEUES}
 
 SWEEP_TASK = "checkout.sweep_overdue"
