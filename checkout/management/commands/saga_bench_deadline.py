@@ -26,8 +26,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--orders", type=int, default=50)
         parser.add_argument("--deadline", type=float, default=2.0, help="Deadline of these orders, in seconds.")
+        parser.add_argument(
+            "--rate", type=float, default=20.0, help="Orders placed per second; 0 places them as fast as possible."
+        )
 
-    def handle(self, *args, orders: int, deadline: float, **options) -> None:
+    def handle(self, *args, orders: int, deadline: float, rate: float, **options) -> None:
         queues = app.control.inspect(timeout=2).active_queues() or {}
         workers = [name for name, consumed in queues.items() if any(q["name"] == "exchanges" for q in consumed)]
         if not workers:
@@ -37,9 +40,18 @@ class Command(BaseCommand):
         try:
             currency_upsert(currency_id=1, code="USD", rate=1, stock=1_000_000)
             points_deposit(user_id=HOLDER, amount=orders)
+            started = time.monotonic()
+            order_ids = []
             with override_settings(SAGA_DEADLINE_SECONDS=deadline):
-                order_ids = [order_place(holder_id=HOLDER, lines=[(1, 1)]).pk for _ in range(orders)]
-            self.stdout.write(f"placed {orders} orders with a {deadline} s deadline; waiting for the deadlines")
+                for index in range(orders):
+                    if rate:
+                        time.sleep(max(0.0, started + index / rate - time.monotonic()))
+                    order_ids.append(order_place(holder_id=HOLDER, lines=[(1, 1)]).pk)
+            placing = time.monotonic() - started
+            self.stdout.write(
+                f"placed {orders} orders in {placing:.2f} s ({orders / placing:.0f}/s) with a {deadline} s deadline;"
+                " waiting for the deadlines"
+            )
             saga_ids = list(Saga.objects.filter(order_id__in=order_ids).values_list("pk", flat=True))
             give_up = time.monotonic() + deadline + 60
             while Saga.objects.filter(pk__in=saga_ids, status=SagaStatus.PENDING).exists():
