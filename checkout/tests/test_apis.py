@@ -9,10 +9,11 @@ import json
 import pytest
 
 from checkout.models import Saga, SagaEvent
+from config.tests.bad_input import NOT_INTEGERS, NOT_ORDER_IDS, UNKNOWN_ORDER_IDS, above, as_text, below_one
 from orders.models import Order
 
 JSON = "application/json"
-NOT_AN_INTEGER = "A valid integer is required."
+MAX_ORDER_ID = 2**63 - 1
 
 
 def place_order(client, holder_id: str = "jjy", amount: int = 500) -> dict:
@@ -64,9 +65,7 @@ def test_order_events_show_only_that_order(client, usd):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "order_id", ["999999", "0", str(2**63), "1" * 30], ids=["unknown", "zero", "2**63", "30-digits"]
-)
+@pytest.mark.parametrize("order_id", UNKNOWN_ORDER_IDS)
 def test_events_of_unknown_order_are_404(client, usd, order_id):
     # given
     place_order(client)
@@ -79,7 +78,7 @@ def test_events_of_unknown_order_are_404(client, usd, order_id):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("order_id", ["abc", "-1"], ids=["letters", "negative"])
+@pytest.mark.parametrize("order_id", NOT_ORDER_IDS)
 def test_events_of_order_id_that_is_not_a_number_are_404(client, order_id):
     # given / when
     response = client.get(f"/orders/{order_id}/events")
@@ -140,29 +139,15 @@ def test_no_events_is_an_empty_list(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("order_id", "message"),
-    [
-        ("abc", NOT_AN_INTEGER),
-        ("1e3", NOT_AN_INTEGER),
-        ("1.5", NOT_AN_INTEGER),
-        ("true", NOT_AN_INTEGER),
-        ("[1]", NOT_AN_INTEGER),
-        ("0", "Ensure this value is greater than or equal to 1."),
-        ("-1", "Ensure this value is greater than or equal to 1."),
-        (str(2**63), "Ensure this value is less than or equal to 9223372036854775807."),
-        ("1" * 30, "Ensure this value is less than or equal to 9223372036854775807."),
-    ],
-    ids=["abc", "1e3", "1.5", "true", "list", "zero", "negative", "2**63", "30-digits"],
-)
-def test_events_with_a_bad_order_id_are_400(client, usd, order_id, message):
+@pytest.mark.parametrize(("order_id", "errors"), as_text(NOT_INTEGERS + below_one(MAX_ORDER_ID) + above(MAX_ORDER_ID)))
+def test_events_with_a_bad_order_id_are_400(client, usd, order_id, errors):
     # given
     place_order(client)
     # when
     response = client.get("/events", {"orderId": order_id})
     # then
     assert response.status_code == 400
-    assert response.json() == {"orderId": [message]}
+    assert response.json() == {"orderId": errors}
     assert SagaEvent.objects.count() == 1
 
 

@@ -9,16 +9,27 @@ import json
 import pytest
 
 from checkout.models import Saga, SagaEvent
+from config.tests.bad_input import (
+    BAD_IDS,
+    NOT_AN_INTEGER,
+    NOT_INTEGERS,
+    NOT_ORDER_IDS,
+    TOO_SMALL,
+    UNKNOWN_ORDER_IDS,
+    above,
+    below_one,
+    malformed_json,
+    not_objects,
+    too_large,
+)
 from exchanges.models import Currency
 from exchanges.services import currency_upsert
 from orders.models import Order, OrderLine
 
 JSON = "application/json"
-ID_MESSAGE = "Use 1 to 64 letters, digits or . @ + - _."
-NOT_AN_INTEGER = "A valid integer is required."
-AMOUNT_TOO_SMALL = "Ensure this value is greater than or equal to 1."
-AMOUNT_TOO_LARGE = "Ensure this value is less than or equal to 1000000000."
-CURRENCY_TOO_LARGE = "Ensure this value is less than or equal to 2147483647."
+MAX_AMOUNT = 10**9
+MAX_CURRENCY = 2**31 - 1
+AMOUNT_TOO_LARGE = too_large(MAX_AMOUNT)
 EITHER_OR = "Give either lines, or currencyId and amount, not both."
 
 
@@ -207,106 +218,68 @@ def test_empty_body_is_rejected(client, usd):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("amount", [0, -1, "-500", -(10**9)], ids=["zero", "minus-one", "minus-string", "minus-big"])
-def test_zero_or_negative_amount_is_rejected(client, usd, amount):
+@pytest.mark.parametrize(("amount", "errors"), below_one(MAX_AMOUNT))
+def test_zero_or_negative_amount_is_rejected(client, usd, amount, errors):
     # given / when
     response = post_order(client, {"holderId": "jjy", "currencyId": 1, "amount": amount})
     # then
     assert response.status_code == 400
-    assert response.json() == {"amount": [AMOUNT_TOO_SMALL]}
+    assert response.json() == {"amount": errors}
     assert nothing_placed()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("currency_id", [0, -1, "-1"], ids=["zero", "minus-one", "minus-string"])
-def test_zero_or_negative_currency_is_rejected(client, usd, currency_id):
+@pytest.mark.parametrize(("currency_id", "errors"), below_one(MAX_CURRENCY))
+def test_zero_or_negative_currency_is_rejected(client, usd, currency_id, errors):
     # given / when
     response = post_order(client, {"holderId": "jjy", "currencyId": currency_id, "amount": 500})
     # then
     assert response.status_code == 400
-    assert response.json() == {"currencyId": [AMOUNT_TOO_SMALL]}
+    assert response.json() == {"currencyId": errors}
     assert nothing_placed()
 
 
-NOT_NUMBERS = [
-    ("abc", NOT_AN_INTEGER),
-    ("1e3", NOT_AN_INTEGER),
-    ("", NOT_AN_INTEGER),
-    (1.5, NOT_AN_INTEGER),
-    ("500.5", NOT_AN_INTEGER),
-    ("1_000", NOT_AN_INTEGER),
-    ("\uff15\uff10\uff10", NOT_AN_INTEGER),  # fullwidth digits
-    (True, NOT_AN_INTEGER),
-    (False, NOT_AN_INTEGER),
-    (None, "This field may not be null."),
-    ([], NOT_AN_INTEGER),
-    ([500], NOT_AN_INTEGER),
-    ({}, NOT_AN_INTEGER),
-]
-NOT_NUMBER_IDS = [
-    "abc",
-    "1e3",
-    "empty",
-    "1.5",
-    "500.5-string",
-    "underscores",
-    "fullwidth",
-    "true",
-    "false",
-    "null",
-    "list",
-    "list-of-int",
-    "object",
-]
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize(("amount", "message"), NOT_NUMBERS, ids=NOT_NUMBER_IDS)
-def test_amount_that_is_not_an_integer_is_rejected(client, usd, amount, message):
+@pytest.mark.parametrize(("amount", "errors"), NOT_INTEGERS)
+def test_amount_that_is_not_an_integer_is_rejected(client, usd, amount, errors):
     # given / when
     response = post_order(client, {"holderId": "jjy", "currencyId": 1, "amount": amount})
     # then
     assert response.status_code == 400
-    assert response.json() == {"amount": [message]}
+    assert response.json() == {"amount": errors}
     assert nothing_placed()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("currency_id", "message"), NOT_NUMBERS, ids=NOT_NUMBER_IDS)
-def test_currency_that_is_not_an_integer_is_rejected(client, usd, currency_id, message):
+@pytest.mark.parametrize(("currency_id", "errors"), NOT_INTEGERS)
+def test_currency_that_is_not_an_integer_is_rejected(client, usd, currency_id, errors):
     # given / when
     response = post_order(client, {"holderId": "jjy", "currencyId": currency_id, "amount": 500})
     # then
     assert response.status_code == 400
-    assert response.json() == {"currencyId": [message]}
+    assert response.json() == {"currencyId": errors}
     assert nothing_placed()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "amount",
-    [10**9 + 1, 10**29 + 1, str(10**29 + 1), 2**63, 2**64],
-    ids=["max-plus-one", "30-digits", "30-digit-string", "2**63", "2**64"],
-)
-def test_oversized_amount_is_rejected(client, usd, amount):
+@pytest.mark.parametrize(("amount", "errors"), above(MAX_AMOUNT))
+def test_oversized_amount_is_rejected(client, usd, amount, errors):
     # given / when
     response = post_order(client, {"holderId": "jjy", "currencyId": 1, "amount": amount})
     # then
     assert response.status_code == 400
-    assert response.json() == {"amount": [AMOUNT_TOO_LARGE]}
+    assert response.json() == {"amount": errors}
     assert nothing_placed()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "currency_id", [2**31, 10**29 + 1, str(10**29 + 1)], ids=["2**31", "30-digits", "30-digit-string"]
-)
-def test_oversized_currency_is_rejected(client, usd, currency_id):
+@pytest.mark.parametrize(("currency_id", "errors"), above(MAX_CURRENCY))
+def test_oversized_currency_is_rejected(client, usd, currency_id, errors):
     # given / when
     response = post_order(client, {"holderId": "jjy", "currencyId": currency_id, "amount": 500})
     # then
     assert response.status_code == 400
-    assert response.json() == {"currencyId": [CURRENCY_TOO_LARGE]}
+    assert response.json() == {"currencyId": errors}
     assert nothing_placed()
 
 
@@ -319,28 +292,6 @@ def test_huge_json_number_is_rejected(client, usd):
     # then
     assert response.status_code == 400
     assert response.json() == {"amount": [NOT_AN_INTEGER]}
-    assert nothing_placed()
-
-
-@pytest.mark.django_db
-def test_amount_string_too_long_to_read_is_rejected(client, usd):
-    # given / when
-    response = post_order(client, {"holderId": "jjy", "currencyId": 1, "amount": "9" * 1001})
-    # then
-    assert response.status_code == 400
-    assert response.json() == {"amount": ["String value too large."]}
-    assert nothing_placed()
-
-
-@pytest.mark.django_db
-def test_json_number_of_5000_digits_is_rejected(client, usd):
-    # given: more digits than Python converts to an int
-    body = '{"holderId": "jjy", "currencyId": 1, "amount": ' + "9" * 5000 + "}"
-    # when
-    response = client.post("/orders", body, content_type=JSON)
-    # then
-    assert response.status_code == 400
-    assert response.json()["detail"].startswith("JSON parse error - ")
     assert nothing_placed()
 
 
@@ -444,7 +395,7 @@ def test_more_than_100_lines_are_rejected(client, usd):
         (500, {"non_field_errors": ['Expected a list of items but got type "int".']}),
         ([500], {"0": {"non_field_errors": ["Invalid data. Expected a dictionary, but got int."]}}),
         ([{}], {"0": {"currencyId": ["This field is required."], "amount": ["This field is required."]}}),
-        ([{"currencyId": 1, "amount": 0}], {"0": {"amount": [AMOUNT_TOO_SMALL]}}),
+        ([{"currencyId": 1, "amount": 0}], {"0": {"amount": [TOO_SMALL]}}),
         ([{"currencyId": 1, "amount": 10**9 + 1}], {"0": {"amount": [AMOUNT_TOO_LARGE]}}),
         (
             [{"currencyId": "abc", "amount": "1e3"}],
@@ -452,7 +403,7 @@ def test_more_than_100_lines_are_rejected(client, usd):
         ),
         (
             [{"currencyId": 1, "amount": 1}, {"currencyId": 1, "amount": -1}],
-            {"1": {"amount": [AMOUNT_TOO_SMALL]}},
+            {"1": {"amount": [TOO_SMALL]}},
         ),
     ],
     ids=[
@@ -478,26 +429,7 @@ def test_bad_lines_are_rejected(client, usd, lines, errors):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("holder_id", "errors"),
-    [
-        ("", ["This field may not be blank."]),
-        ("   ", ["This field may not be blank."]),
-        ("a" * 65, ["Ensure this field has no more than 64 characters.", ID_MESSAGE]),
-        ("j jy", [ID_MESSAGE]),
-        ("a/b", [ID_MESSAGE]),
-        ("../jjy", [ID_MESSAGE]),
-        ("a\\b", [ID_MESSAGE]),
-        ("nul\x00byte", ["Null characters are not allowed.", ID_MESSAGE]),
-        ("\ud800", ["Surrogate characters are not allowed: U+D800.", ID_MESSAGE]),
-        (None, ["This field may not be null."]),
-        (True, [ID_MESSAGE]),
-        ([], [ID_MESSAGE]),
-        ({}, [ID_MESSAGE]),
-    ],
-    ids=["empty", "only-spaces", "65-chars", "inner-space", "slash", "dot-dot", "backslash", "nul", "surrogate",
-         "null", "true", "list", "object"],
-)  # fmt: skip
+@pytest.mark.parametrize(("holder_id", "errors"), BAD_IDS)
 def test_bad_holder_id_is_rejected(client, usd, holder_id, errors):
     # given / when
     response = post_order(client, {"holderId": holder_id, "currencyId": 1, "amount": 500})
@@ -508,36 +440,18 @@ def test_bad_holder_id_is_rejected(client, usd, holder_id, errors):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("payload", "datatype"),
-    [([{"holderId": "jjy", "amount": 500}], "list"), ("jjy", "str"), (500, "int"), (True, "bool")],
-    ids=["list", "string", "number", "true"],
-)
-def test_json_that_is_not_an_object_is_rejected(client, usd, payload, datatype):
+@pytest.mark.parametrize(("payload", "errors"), not_objects({"holderId": "jjy", "amount": 500}))
+def test_json_that_is_not_an_object_is_rejected(client, usd, payload, errors):
     # given / when
     response = post_order(client, payload)
     # then
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {datatype}."]}
+    assert response.json() == {"non_field_errors": errors}
     assert nothing_placed()
 
 
 @pytest.mark.django_db
-def test_json_null_body_is_rejected(client, usd):
-    # given / when
-    response = post_order(client, None)
-    # then
-    assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["No data provided"]}
-    assert nothing_placed()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "body",
-    ['{"holderId": "jjy", "amount": ', "holderId=jjy&amount=500", "{'holderId': 'jjy'}", '{"amount": Infinity}'],
-    ids=["truncated", "form-encoded", "single-quotes", "infinity"],
-)
+@pytest.mark.parametrize("body", malformed_json("holderId", "amount"))
 def test_malformed_json_is_rejected(client, usd, body):
     # given / when
     response = client.post("/orders", body, content_type=JSON)
@@ -583,9 +497,7 @@ def test_one_order_is_shown_as_placed(client, usd):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "order_id", ["999999", "0", str(2**63), "1" * 30], ids=["unknown", "zero", "2**63", "30-digits"]
-)
+@pytest.mark.parametrize("order_id", UNKNOWN_ORDER_IDS)
 def test_unknown_order_is_404(client, usd, order_id):
     # given
     post_order(client, {"holderId": "jjy", "amount": 500})
@@ -598,7 +510,7 @@ def test_unknown_order_is_404(client, usd, order_id):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("order_id", ["abc", "-1", "1.5"], ids=["letters", "negative", "fraction"])
+@pytest.mark.parametrize("order_id", NOT_ORDER_IDS)
 def test_order_id_that_is_not_a_number_is_404(client, order_id):
     # given / when
     response = client.get(f"/orders/{order_id}")
