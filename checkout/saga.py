@@ -23,7 +23,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from celery import chain, signature
+from celery import Signature, chain, signature
 
 from checkout.models import Saga, Service
 from checkout.participant import Outcome, ParticipantRecord
@@ -112,6 +112,11 @@ def step_chain(saga_id: int) -> chain:
     """Every step in order, then the approval."""
     links = [signature(f"{step.service}.apply", args=(saga_id,), immutable=True) for step in STEPS]
     return chain(*links, signature("orders.approve", args=(saga_id,), immutable=True))
+
+
+def deadline_countdown(saga_id: int) -> Signature:
+    """The deadline task, sent with `eta=deadline_at` (ADR 0003)."""
+    return signature("checkout.deadline", args=(saga_id,), immutable=True)
 
 
 def compensation_chain(saga_id: int) -> chain:

@@ -1,4 +1,5 @@
 import statistics
+from collections import Counter
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -32,9 +33,7 @@ def deadline_lateness(*, since: datetime | None = None, saga_ids: list[int] | No
         events = events.filter(saga_id__in=saga_ids)
     payloads = list(events.values_list("payload", flat=True))
     lateness = sorted(p["latenessMs"] for p in payloads)
-    fired_by: dict[str, int] = {}
-    for payload in payloads:
-        fired_by[payload.get("firedBy", "?")] = fired_by.get(payload.get("firedBy", "?"), 0) + 1
+    fired_by = dict(Counter(p.get("firedBy", "?") for p in payloads))
     if not lateness:
         return {"count": 0, "firedBy": fired_by}
     return {

@@ -3,7 +3,6 @@
 The flow itself (which steps, in which order, with which compensations) is in saga.py.
 """
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -21,9 +20,7 @@ from .events import event_record
 from .locks import transition_lock
 from .models import Saga, SagaStatus, Service
 from .participant import ParticipantStatus
-from .saga import STEP_BY_SERVICE, STEPS, compensation_chain, step_chain
-
-log = logging.getLogger(__name__)
+from .saga import STEP_BY_SERVICE, STEPS, compensation_chain, deadline_countdown, step_chain
 
 
 def order_place(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
@@ -62,10 +59,8 @@ def saga_start(*, order: Order) -> Saga:
 
 def saga_publish(*, saga_id: int, deadline_at: datetime) -> None:
     """Send the step chain and the deadline countdown. A failure here leaves the sweeper to reject."""
-    from .tasks import checkout_deadline
-
     step_chain(saga_id).apply_async()
-    checkout_deadline.apply_async((saga_id,), eta=deadline_at)
+    deadline_countdown(saga_id).apply_async(eta=deadline_at)
 
 
 def _load(saga_id: int) -> Saga:

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 
 from . import services
 from .locks import LockTimeout
+from .saga import deadline_countdown
 
 # Infrastructure hiccups are retried with backoff; business outcomes are return values.
 RETRY = {
@@ -65,7 +66,7 @@ def checkout_deadline(saga_id: int) -> str:
     outcome = services.saga_deadline(saga_id=saga_id)
     if isinstance(outcome, str):
         return outcome
-    checkout_deadline.apply_async((saga_id,), eta=outcome)  # fired early (clock skew): wait again
+    deadline_countdown(saga_id).apply_async(eta=outcome)  # fired early (clock skew): wait again
     return "EARLY"
 
 

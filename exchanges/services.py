@@ -1,7 +1,6 @@
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.db.models import F
 
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
@@ -18,12 +17,6 @@ def currency_upsert(*, currency_id: int, code: str, rate: int, stock: int) -> Cu
         Currency.objects.filter(pk=currency_id).update(rate=rate)
         currency.refresh_from_db()
     return currency
-
-
-def currency_add_stock(*, currency_id: int, amount: int) -> Currency:
-    with transaction.atomic():
-        Currency.objects.filter(pk=currency_id).update(stock=F("stock") + amount)
-        return Currency.objects.get(pk=currency_id)
 
 
 def exchange_apply(
