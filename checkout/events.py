@@ -3,10 +3,12 @@ from django.utils import timezone
 from .models import Saga, SagaEvent, Service
 
 
-def event_record(*, saga: Saga, event_type: str, service: Service, **payload: object) -> SagaEvent:
+def event_record(
+    *, event_type: str, service: Service, saga: Saga | None = None, order_id: int | None = None, **payload: object
+) -> SagaEvent:
     """Append an event to the log, inside the caller's transaction so it commits with the change it describes."""
     return SagaEvent.objects.create(
-        order_id=saga.order_id,
+        order_id=saga.order_id if saga else order_id,
         saga=saga,
         event_type=event_type,
         service=service,

@@ -16,15 +16,18 @@ SLOW_BEFORE_CHECK = 100
 SLOW_AFTER_CHECK = 200
 
 
-def _seed_sleep(saga: Saga, service: Service, currency_id: int) -> None:
+def _seed_sleep(saga: Saga, service: Service, currency_id: int) -> bool:
     if settings.SAGA_FAULT_PROFILE != "seed" or service != Service.EXCHANGES:
-        return
-    if saga.order.lines.filter(currency_id=currency_id).exists():
-        time.sleep((saga.deadline_at - saga.created_at).total_seconds() + 5)
+        return False
+    if not any(line_currency == currency_id for line_currency, _ in saga.lines):
+        return False
+    time.sleep((saga.deadline_at - saga.created_at).total_seconds() + 5)
+    return True
 
 
-def before_expiry_check(saga: Saga, service: Service) -> None:
-    _seed_sleep(saga, service, SLOW_BEFORE_CHECK)
+def before_expiry_check(saga: Saga, service: Service) -> bool:
+    """Return whether it slept (the saga read before it is then stale)."""
+    return _seed_sleep(saga, service, SLOW_BEFORE_CHECK)
 
 
 def after_expiry_check(saga: Saga, service: Service) -> None:

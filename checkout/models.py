@@ -11,7 +11,7 @@ class SagaStatus(models.TextChoices):
 
 
 class Saga(models.Model):
-    """One checkout attempt of an order: its deadline, its outcome, its fencing version."""
+    """One checkout attempt of an order: what it takes and charges, its deadline, outcome and fencing version."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="sagas")
     attempt = models.PositiveIntegerField(default=1)
@@ -19,6 +19,8 @@ class Saga(models.Model):
     reason = models.CharField(max_length=32, choices=RejectionReason, blank=True, default="")
     version = models.PositiveIntegerField(default=0, help_text="Fencing token: every transition bumps it.")
     deadline_at = models.DateTimeField()
+    lines = models.JSONField(default=list, help_text="[[currency id, amount], ...] when the attempt started.")
+    cost = models.BigIntegerField(default=0, help_text="Points the attempt charges.")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     compensated_at = models.DateTimeField(null=True, blank=True, help_text="When every compensation had run.")
@@ -29,6 +31,12 @@ class Saga(models.Model):
         indexes = [models.Index(fields=["status", "deadline_at"])]
         constraints = [
             models.UniqueConstraint(fields=["order", "attempt"], name="saga_attempt_once_per_order"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status=SagaStatus.PENDING), name="saga_one_pending_attempt_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status=SagaStatus.APPROVED), name="saga_order_paid_at_most_once"
+            ),
             models.CheckConstraint(
                 condition=Q(status=SagaStatus.REJECTED, reason__gt="")
                 | (~Q(status=SagaStatus.REJECTED) & Q(reason="")),

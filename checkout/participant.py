@@ -61,7 +61,7 @@ def apply_once(
     model: type[R], *, saga_id: int, order_id: int, effect: Callable[[R], None], **fields: object
 ) -> Outcome:
     """Apply a step once per attempt; a replay returns the first record, a late apply finds the tombstone."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():
                 record = model.objects.create(
@@ -81,7 +81,7 @@ def apply_once(
 
 def compensate_once(model: type[R], *, saga_id: int, order_id: int, undo: Callable[[R], None]) -> Outcome:
     """Undo an applied step once; with nothing applied yet, leave a tombstone that refuses a late apply."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():
                 record = model.objects.create(

@@ -10,13 +10,16 @@
                                                      PointUseCompensated   ExchangeCompensated     CompensationCompleted
                                                      | PointUseCancelled   | ExchangeCancelled
 
+* Each checkout of an order is one attempt (a Saga row) that snapshots the order's lines
+  and cost; the steps take what the attempt says (ADR 0004).
 * The steps run in the order of STEPS as one Celery chain of immutable signatures; every
   link re-reads the saga from the database and does nothing once the saga is decided.
 * Approve and reject are the only transitions out of PENDING. Each holds the order's
   Redis lock and commits through a compare-and-set on (status, version): one wins.
 * A step refuses expired work: it checks the deadline before it applies (`*Expired`).
-* A rejection compensates every step, last first. A step that never applied gets a
-  tombstone (`*Cancelled`) so that, if it arrives later, it is refused (`*Refused`).
+* A rejection compensates, last first, every step that may have applied: after a step's
+  failure, the steps before it; after a deadline, all of them. A step that never applied
+  gets a tombstone (`*Cancelled`) so that, if it arrives later, it is refused (`*Refused`).
 * A task named `<service>.<action>` runs on the `<service>` queue (config.celery).
 """
 
@@ -49,13 +52,8 @@ class Step:
 
 
 def _exchange_apply(saga: Saga) -> Outcome:
-    order = saga.order
     return exchanges.exchange_apply(
-        saga_id=saga.pk,
-        order_id=order.pk,
-        holder_id=order.holder_id,
-        lines=order.lines.values_list("currency_id", "amount"),
-        cost=order.total_cost,
+        saga_id=saga.pk, order_id=saga.order_id, holder_id=saga.order.holder_id, lines=saga.lines, cost=saga.cost
     )
 
 
@@ -69,8 +67,7 @@ def _exchange_describe(exchange: Exchange) -> dict:
 
 
 def _points_apply(saga: Saga) -> Outcome:
-    order = saga.order
-    return points.points_use(saga_id=saga.pk, order_id=order.pk, user_id=order.holder_id, amount=order.total_cost)
+    return points.points_use(saga_id=saga.pk, order_id=saga.order_id, user_id=saga.order.holder_id, amount=saga.cost)
 
 
 def _points_describe(use: PointUse) -> dict:
@@ -119,7 +116,20 @@ def deadline_countdown(saga_id: int) -> Signature:
     return signature("checkout.deadline", args=(saga_id,), immutable=True)
 
 
-def compensation_chain(saga_id: int) -> chain:
-    """Every step's compensation, last step first, then the mark that all of them ran."""
-    links = [signature(f"{step.service}.compensate", args=(saga_id,), immutable=True) for step in reversed(STEPS)]
+def steps_that_may_have_applied(failed: str | None) -> tuple[Step, ...]:
+    """What a rejection must compensate.
+
+    A step that failed proves the later ones never started: the chain stops at it, and
+    a later step is sent only when the one before it applied. A deadline (failed=None)
+    proves nothing: any step may be running, so every step is compensated, and those
+    that never ran get their tombstones.
+    """
+    if failed is None:
+        return STEPS
+    return STEPS[: [step.service for step in STEPS].index(failed)]
+
+
+def compensation_chain(saga_id: int, steps: tuple[Step, ...]) -> chain:
+    """The steps' compensations, last step first, then the mark that all of them ran."""
+    links = [signature(f"{step.service}.compensate", args=(saga_id,), immutable=True) for step in reversed(steps)]
     return chain(*links, signature("checkout.compensated", args=(saga_id,), immutable=True))

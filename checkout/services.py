@@ -3,6 +3,7 @@
 The flow itself (which steps, in which order, with which compensations) is in saga.py.
 """
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -13,35 +14,79 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus, RejectionReason
-from orders.services import order_begin_attempt, order_create, order_set_outcome
+from orders.services import order_begin_attempt, order_create, order_open, order_set_outcome
 
 from . import faults
 from .events import event_record
 from .locks import transition_lock
 from .models import Saga, SagaStatus, Service
+from .notify import settled_announce, settled_wait
 from .participant import ParticipantStatus
-from .saga import STEP_BY_SERVICE, STEPS, compensation_chain, deadline_countdown, step_chain
+from .saga import (
+    STEP_BY_SERVICE,
+    STEPS,
+    compensation_chain,
+    deadline_countdown,
+    step_chain,
+    steps_that_may_have_applied,
+)
 
 
 def order_place(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
-    """Create an order and start its first saga attempt, in one transaction."""
+    """The seed dialect: create an order and start its first attempt, in one transaction."""
     with transaction.atomic():
         order = order_create(holder_id=holder_id, lines=lines)
-        saga_start(order=order)
+        saga_start(order=order, event_type="OrderCreated")
     order.refresh_from_db()
     return order
 
 
-def saga_start(*, order: Order) -> Saga:
-    """Open a new attempt with its deadline; its chain and its deadline are sent after commit."""
+def order_start_empty(*, holder_id: str) -> Order:
+    """The checkout dialect: an empty order, filled item by item and checked out later."""
+    with transaction.atomic():
+        order = order_open(holder_id=holder_id)
+        event_record(order_id=order.pk, event_type="OrderCreated", service=Service.ORDERS, holderId=holder_id)
+    return order
+
+
+def checkout_order(*, order_id: int) -> Saga:
+    """Check an order out and return its settled attempt: APPROVED, or REJECTED and compensated.
+
+    A paid order returns its approved attempt and starts nothing; an order being checked
+    out returns that attempt once it settles; otherwise a new attempt starts (ADR 0004).
+    Raises Order.DoesNotExist, or NotSettled if the attempt outlives its deadline by
+    SAGA_WAIT_GRACE_SECONDS.
+    """
+    saga = checkout_start(order_id=order_id)
+    wait_until = saga.deadline_at + timedelta(seconds=settings.SAGA_WAIT_GRACE_SECONDS)
+    give_up_at = time.monotonic() + max(0.0, (wait_until - timezone.now()).total_seconds())
+    return settled_wait(saga.pk, give_up_at=give_up_at)
+
+
+def checkout_start(*, order_id: int) -> Saga:
+    """Start an attempt unless the order is paid or already being checked out; return the one that counts."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        current = (
+            Saga.objects.filter(order=order, status__in=[SagaStatus.APPROVED, SagaStatus.PENDING])
+            .order_by("-attempt")
+            .first()
+        )
+        return current or saga_start(order=order, event_type="CheckoutStarted")
+
+
+def saga_start(*, order: Order, event_type: str) -> Saga:
+    """Open a new attempt of the order's current lines and cost; its chain and deadline are sent after commit."""
     deadline_at = timezone.now() + timedelta(seconds=settings.SAGA_DEADLINE_SECONDS)
     attempt = order.sagas.count() + 1
-    saga = Saga.objects.create(order=order, attempt=attempt, deadline_at=deadline_at)
+    lines = [[currency_id, amount] for currency_id, amount in order.lines.values_list("currency_id", "amount")]
+    saga = Saga.objects.create(
+        order=order, attempt=attempt, deadline_at=deadline_at, lines=lines, cost=order.total_cost
+    )
     order_begin_attempt(order_id=order.pk, deadline_at=deadline_at)
-    lines = list(order.lines.values_list("currency_id", "amount"))
     event_record(
         saga=saga,
-        event_type="OrderCreated",
+        event_type=event_type,
         service=Service.ORDERS,
         id=order.pk,
         holderId=order.holder_id,
@@ -80,8 +125,8 @@ def saga_step_apply(*, saga_id: int, service: str) -> StepProgress:
     """Run one step of an attempt, unless the attempt is decided or its deadline has passed."""
     step = STEP_BY_SERVICE[service]
     saga = _load(saga_id)
-    faults.before_expiry_check(saga, step.service)
-    saga.refresh_from_db()
+    if faults.before_expiry_check(saga, step.service):
+        saga.refresh_from_db()
     if _expired(saga, timezone.now()):
         with transaction.atomic():
             event_record(
@@ -101,7 +146,7 @@ def saga_step_apply(*, saga_id: int, service: str) -> StepProgress:
             event_record(saga=saga, event_type=step.refused, service=step.service, status=record.status)
             return StepProgress(f"REFUSED ({record.status})", proceed=False)
     if record.status == ParticipantStatus.FAILED:
-        saga_reject(saga_id=saga_id, reason=record.reason)
+        saga_reject(saga_id=saga_id, reason=record.reason, failed_step=step.service)
         return StepProgress(f"FAILED ({record.reason})", proceed=False)
     return StepProgress(record.status if changed else f"REPLAYED ({record.status})", proceed=True)
 
@@ -123,14 +168,17 @@ def saga_step_compensate(*, saga_id: int, service: str) -> str:
 def saga_compensation_finish(*, saga_id: int) -> str:
     """Mark that every compensation of a rejected attempt has run (once)."""
     with transaction.atomic():
-        saga = _load(saga_id)
-        marked = Saga.objects.filter(pk=saga_id, status=SagaStatus.REJECTED, compensated_at=None).update(
-            compensated_at=timezone.now()
-        )
-        if not marked:
-            return "SKIPPED"
+        return "COMPENSATED" if _compensation_finished(_load(saga_id)) else "SKIPPED"
+
+
+def _compensation_finished(saga: Saga) -> bool:
+    marked = Saga.objects.filter(pk=saga.pk, status=SagaStatus.REJECTED, compensated_at=None).update(
+        compensated_at=timezone.now()
+    )
+    if marked:
         event_record(saga=saga, event_type="CompensationCompleted", service=Service.CHECKOUT)
-    return "COMPENSATED"
+        settled_announce(saga.pk)
+    return bool(marked)
 
 
 def _compare_and_set(saga: Saga, *, status: SagaStatus, reason: str, now: datetime) -> bool:
@@ -163,19 +211,20 @@ def saga_approve(*, saga_id: int) -> str:
         event_record(
             saga=saga, event_type="OrderPlaced", service=Service.ORDERS, id=saga.order_id, holderId=saga.order.holder_id
         )
+        settled_announce(saga_id)
         return "APPROVED"
 
 
-def saga_reject(*, saga_id: int, reason: str, fired_by: str | None = None) -> str:
+def saga_reject(*, saga_id: int, reason: str, fired_by: str | None = None, failed_step: str | None = None) -> str:
     """Reject an attempt if it is still PENDING; its compensations are sent after commit."""
     with transition_lock(saga_id), transaction.atomic():
         saga = _load(saga_id)
         if saga.status != SagaStatus.PENDING:
             return f"SKIPPED (saga {saga.status})"
-        return _reject(saga, reason=reason, now=timezone.now(), fired_by=fired_by)
+        return _reject(saga, reason=reason, now=timezone.now(), fired_by=fired_by, failed_step=failed_step)
 
 
-def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None) -> str:
+def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None, failed_step: str | None = None) -> str:
     faults.inside_transition(saga)
     if not _compare_and_set(saga, status=SagaStatus.REJECTED, reason=reason, now=now):
         return "LOST"
@@ -198,8 +247,12 @@ def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None) -> 
         holderId=order.holder_id,
         reason=reason,
     )
-    saga_id = saga.pk
-    transaction.on_commit(lambda: compensation_chain(saga_id).apply_async(), robust=True)
+    to_undo = steps_that_may_have_applied(failed_step)
+    if to_undo:
+        saga_id = saga.pk
+        transaction.on_commit(lambda: compensation_chain(saga_id, to_undo).apply_async(), robust=True)
+    else:  # the first step failed: nothing applied, nothing to undo
+        _compensation_finished(saga)
     return "REJECTED"
 
 

@@ -10,6 +10,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.errors import Refused
+
 log = logging.getLogger(__name__)
 
 ID_CHARACTERS = r"[\w.@+-]{1,64}"
@@ -18,6 +20,8 @@ ID_HELP = "1 to 64 letters, digits or . @ + - _"
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Refused):
+        return Response({"error": exc.code, "detail": exc.detail}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail=detail)

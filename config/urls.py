@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("exchanges.urls")),
     path("", include("checkout.urls")),
+    path("wdm/", include("checkout.wdm_urls")),
 ]
 
 

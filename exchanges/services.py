@@ -1,22 +1,84 @@
 from collections import Counter
 from collections.abc import Iterable
 
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.db.models import F
 
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
+from config.errors import Refused
 
-from .models import Currency, Exchange, ExchangeLine
+from .models import Currency, Exchange, ExchangeLine, StockEntry, StockKind
+
+
+def _restart_ids_after_explicit_ones() -> None:
+    """Currencies created with explicit ids: new ones get ids after the largest."""
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Currency]):
+            cursor.execute(statement)
 
 
 def currency_upsert(*, currency_id: int, code: str, rate: int, stock: int) -> Currency:
-    """Create a currency, or set the rate of an existing one (its stock is left alone)."""
-    currency, created = Currency.objects.get_or_create(
-        pk=currency_id, defaults={"code": code, "rate": rate, "stock": stock}
-    )
-    if not created and currency.rate != rate:
-        Currency.objects.filter(pk=currency_id).update(rate=rate)
-        currency.refresh_from_db()
-    return currency
+    """Create a currency with its id, or set the rate of an existing one (its stock is left alone)."""
+    with transaction.atomic():
+        currency, created = Currency.objects.get_or_create(
+            pk=currency_id, defaults={"code": code, "rate": rate, "stock": stock}
+        )
+        if created:
+            StockEntry.objects.create(currency=currency, kind=StockKind.SET, amount=stock)
+            _restart_ids_after_explicit_ones()
+        elif currency.rate != rate:
+            Currency.objects.filter(pk=currency_id).update(rate=rate)
+            currency.refresh_from_db()
+        return currency
+
+
+def item_create(*, price: int) -> Currency:
+    """An item of the checkout dialect: a currency with a new id, its rate the price, no stock."""
+    return Currency.objects.create(rate=price, stock=0)
+
+
+def stock_add(*, currency_id: int, amount: int) -> Currency:
+    with transaction.atomic():
+        if not Currency.objects.filter(pk=currency_id).update(stock=F("stock") + amount):
+            raise Currency.DoesNotExist(f"item {currency_id} does not exist")
+        StockEntry.objects.create(currency_id=currency_id, kind=StockKind.ADD, amount=amount)
+        return Currency.objects.get(pk=currency_id)
+
+
+def stock_subtract(*, currency_id: int, amount: int) -> Currency:
+    """Take units outside any saga; refused if the stock would go negative."""
+    with transaction.atomic():
+        taken = Currency.objects.filter(pk=currency_id, stock__gte=amount).update(stock=F("stock") - amount)
+        currency = Currency.objects.get(pk=currency_id)  # an unknown item raises DoesNotExist
+        if not taken:
+            raise Refused("OUT_OF_STOCK", f"item {currency_id} has {currency.stock} in stock, not {amount}")
+        StockEntry.objects.create(currency_id=currency_id, kind=StockKind.SUBTRACT, amount=-amount)
+        return currency
+
+
+def stock_batch_init(*, n: int, stock: int, price: int) -> None:
+    """Create or overwrite items 0..n-1 with `stock` units at `price`; the stock ledger records each change."""
+    currencies, entries = Currency._meta.db_table, StockEntry._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH before AS (SELECT id, stock FROM {currencies} WHERE id BETWEEN 0 AND %(n)s - 1),
+                upserted AS (
+                    INSERT INTO {currencies} (id, code, rate, stock)
+                    SELECT g, '', %(price)s, %(stock)s FROM generate_series(0, %(n)s - 1) AS g
+                    ON CONFLICT (id) DO UPDATE SET rate = EXCLUDED.rate, stock = EXCLUDED.stock
+                    RETURNING id
+                )
+                INSERT INTO {entries} (currency_id, kind, amount, created_at)
+                SELECT upserted.id, %(kind)s, %(stock)s - COALESCE(before.stock, 0), now()
+                FROM upserted LEFT JOIN before USING (id)
+                WHERE %(stock)s - COALESCE(before.stock, 0) <> 0
+                """,
+                {"n": n, "stock": stock, "price": price, "kind": StockKind.SET},
+            )
+        _restart_ids_after_explicit_ones()
 
 
 def exchange_apply(
@@ -32,7 +94,8 @@ def exchange_apply(
         for currency_id, units in sorted(units_by_currency.items()):
             taken = Currency.objects.filter(pk=currency_id, stock__gte=units).update(stock=F("stock") - units)
             if not taken:
-                raise StepFailed("OUT_OF_STOCK")
+                exists = Currency.objects.filter(pk=currency_id).exists()
+                raise StepFailed("OUT_OF_STOCK" if exists else "UNKNOWN_ITEM")
         ExchangeLine.objects.bulk_create(
             ExchangeLine(exchange=exchange, currency_id=currency_id, amount=units)
             for currency_id, units in sorted(units_by_currency.items())

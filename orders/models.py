@@ -3,6 +3,7 @@ from django.db.models import Q
 
 
 class OrderStatus(models.TextChoices):
+    OPEN = "OPEN", "OPEN (not checked out yet)"
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
@@ -12,16 +13,17 @@ class RejectionReason(models.TextChoices):
     POINT_LIMIT = "POINT_LIMIT"
     OUT_OF_STOCK = "OUT_OF_STOCK"
     UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
+    UNKNOWN_ITEM = "UNKNOWN_ITEM"
     DEADLINE = "DEADLINE"
 
 
 class Order(models.Model):
-    """An order of one or more currency lines; its status mirrors its current saga attempt."""
+    """An order of currency lines (items); its status mirrors its latest checkout attempt."""
 
     holder_id = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=16, choices=OrderStatus, default=OrderStatus.PENDING)
+    status = models.CharField(max_length=16, choices=OrderStatus, default=OrderStatus.OPEN)
     rejection_reason = models.CharField(max_length=32, choices=RejectionReason, blank=True, default="")
-    total_cost = models.BigIntegerField(help_text="Points the order costs: sum of amount x unit price.")
+    total_cost = models.BigIntegerField(default=0, help_text="Points the order costs: sum of amount x unit price.")
     deadline_at = models.DateTimeField(null=True, blank=True, help_text="Deadline of the current attempt.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -51,7 +53,11 @@ class Order(models.Model):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    currency = models.ForeignKey("exchanges.Currency", on_delete=models.PROTECT, related_name="+")
+    # No database constraint: a benchmark's batch_init may create orders before their items;
+    # such an order is rejected at checkout with UNKNOWN_ITEM.
+    currency = models.ForeignKey(
+        "exchanges.Currency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     amount = models.BigIntegerField()
     unit_price = models.BigIntegerField(help_text="The currency's rate when the order was placed.")
 
@@ -59,7 +65,7 @@ class OrderLine(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="order_line_amount_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gt=0), name="order_line_price_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
         ]
 
     def __str__(self) -> str:

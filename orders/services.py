@@ -2,7 +2,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import F
 
+from config.errors import Conflict, Refused
 from exchanges.models import Currency
 from points.services import MAX_BALANCE
 
@@ -34,6 +38,62 @@ def order_create(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
         for currency_id, amount in lines
     )
     return order
+
+
+def order_open(*, holder_id: str) -> Order:
+    """An empty order of the checkout dialect: items are added one by one, then it is checked out."""
+    return Order.objects.create(holder_id=holder_id, status=OrderStatus.OPEN)
+
+
+def order_add_item(*, order_id: int, currency_id: int, quantity: int) -> Order:
+    """Add a line at the item's current price; refused once the order is paid or while it is checked out."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)  # an unknown order raises DoesNotExist
+        if order.status == OrderStatus.APPROVED:
+            raise Refused("ORDER_PAID", f"order {order_id} is paid; it can no longer change")
+        if order.status == OrderStatus.PENDING:
+            raise Conflict("CHECKOUT_IN_PROGRESS", f"order {order_id} is being checked out; try again after")
+        price = Currency.objects.values_list("rate", flat=True).get(pk=currency_id)  # or DoesNotExist
+        if order.lines.count() >= MAX_LINES:
+            raise Refused("TOO_MANY_LINES", f"an order has at most {MAX_LINES} lines")
+        cost = quantity * price
+        if order.total_cost + cost > MAX_BALANCE:
+            raise Refused("ORDER_TOO_LARGE", f"an order may cost at most {MAX_BALANCE} points")
+        OrderLine.objects.create(order=order, currency_id=currency_id, amount=quantity, unit_price=price)
+        Order.objects.filter(pk=order_id).update(total_cost=F("total_cost") + cost)
+        order.refresh_from_db()
+        return order
+
+
+def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int) -> None:
+    """Create or overwrite orders 0..n-1: each of 2 random items (of 0..n_items-1) x1 for a random user.
+
+    An overwritten order starts afresh (OPEN, new lines); its earlier attempts stay as history.
+    """
+    orders, lines = Order._meta.db_table, OrderLine._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {lines} WHERE order_id BETWEEN 0 AND %s - 1", [n])
+        cursor.execute(
+            f"""
+            INSERT INTO {orders} (id, holder_id, status, rejection_reason, total_cost, created_at, updated_at)
+            SELECT g, floor(random() * %(n_users)s)::bigint::text, %(open)s, '', 2 * %(price)s, now(), now()
+            FROM generate_series(0, %(n)s - 1) AS g
+            ON CONFLICT (id) DO UPDATE SET holder_id = EXCLUDED.holder_id, status = EXCLUDED.status,
+                rejection_reason = '', total_cost = EXCLUDED.total_cost, deadline_at = NULL, updated_at = now()
+            """,
+            {"n": n, "n_users": n_users, "price": item_price, "open": OrderStatus.OPEN},
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {lines} (order_id, currency_id, amount, unit_price)
+            SELECT g, floor(random() * %(n_items)s)::int, 1, %(price)s
+            FROM generate_series(0, %(n)s - 1) AS g CROSS JOIN generate_series(1, 2) AS item
+            ORDER BY g, item
+            """,
+            {"n": n, "n_items": n_items, "price": item_price},
+        )
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Order]):
+            cursor.execute(statement)
 
 
 def order_begin_attempt(*, order_id: int, deadline_at: datetime) -> None:

@@ -33,8 +33,10 @@ class PointUse(ParticipantRecord):
 
 class EntryKind(models.TextChoices):
     DEPOSIT = "DEPOSIT"
-    USE = "USE"
-    REFUND = "REFUND"
+    USE = "USE", "USE (a saga's points step)"
+    REFUND = "REFUND", "REFUND (its compensation)"
+    PAYMENT = "PAYMENT", "PAYMENT (paid directly)"
+    SET = "SET", "SET (balance overwritten)"
 
 
 class PointEntry(models.Model):
@@ -42,7 +44,7 @@ class PointEntry(models.Model):
 
     account = models.ForeignKey(PointAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=16, choices=EntryKind)
-    amount = models.BigIntegerField(help_text="Signed: deposits and refunds add, uses subtract.")
+    amount = models.BigIntegerField(help_text="Signed: deposits and refunds add, uses and payments subtract.")
     saga_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,28 +1,73 @@
-from django.db import transaction
+import uuid
+
+from django.db import connection, transaction
 from django.db.models import F
 
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
+from config.errors import Refused
 
 from .models import EntryKind, PointAccount, PointEntry, PointUse
 
 MAX_BALANCE = 10**15
 
 
-class BalanceTooLarge(ValueError):
-    pass
+class BalanceTooLarge(Refused):
+    def __init__(self) -> None:
+        super().__init__("BALANCE_TOO_LARGE", f"a balance may not exceed {MAX_BALANCE}")
 
 
-def points_deposit(*, user_id: str, amount: int) -> PointAccount:
-    """Add points to an account, opening it on its first deposit."""
+def points_account_create() -> PointAccount:
+    """Open an empty account under a new id (a UUID: it never collides with batch_init's "0".."n-1")."""
+    return PointAccount.objects.create(pk=str(uuid.uuid4()))
+
+
+def points_deposit(*, user_id: str, amount: int, open_account: bool = True) -> PointAccount:
+    """Add points to an account, opening it on its first deposit unless `open_account` is off."""
     with transaction.atomic():
-        PointAccount.objects.get_or_create(pk=user_id)
+        if open_account:
+            PointAccount.objects.get_or_create(pk=user_id)
         added = PointAccount.objects.filter(pk=user_id, balance__lte=MAX_BALANCE - amount).update(
             balance=F("balance") + amount
         )
         if not added:
-            raise BalanceTooLarge(f"a balance may not exceed {MAX_BALANCE}")
+            PointAccount.objects.get(pk=user_id)  # an unknown account raises DoesNotExist
+            raise BalanceTooLarge()
         PointEntry.objects.create(account_id=user_id, kind=EntryKind.DEPOSIT, amount=amount)
         return PointAccount.objects.get(pk=user_id)
+
+
+def points_pay(*, user_id: str, amount: int) -> PointAccount:
+    """Take points outside any saga; refused if the balance would go negative."""
+    with transaction.atomic():
+        paid = PointAccount.objects.filter(pk=user_id, balance__gte=amount).update(balance=F("balance") - amount)
+        account = PointAccount.objects.get(pk=user_id)  # an unknown account raises DoesNotExist
+        if not paid:
+            raise Refused("POINT_LIMIT", f"user {user_id} has {account.balance}, not {amount}")
+        PointEntry.objects.create(account_id=user_id, kind=EntryKind.PAYMENT, amount=-amount)
+        return account
+
+
+def points_batch_init(*, n: int, money: int) -> None:
+    """Create or overwrite accounts "0".."n-1" with `money` each; the ledger records each change."""
+    accounts, entries = PointAccount._meta.db_table, PointEntry._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH ids AS (SELECT g::text AS user_id FROM generate_series(0, %(n)s - 1) AS g),
+            before AS (SELECT a.user_id, a.balance FROM {accounts} a JOIN ids USING (user_id)),
+            upserted AS (
+                INSERT INTO {accounts} (user_id, balance, created_at)
+                SELECT user_id, %(money)s, now() FROM ids
+                ON CONFLICT (user_id) DO UPDATE SET balance = EXCLUDED.balance
+                RETURNING user_id
+            )
+            INSERT INTO {entries} (account_id, kind, amount, created_at)
+            SELECT upserted.user_id, %(kind)s, %(money)s - COALESCE(before.balance, 0), now()
+            FROM upserted LEFT JOIN before USING (user_id)
+            WHERE %(money)s - COALESCE(before.balance, 0) <> 0
+            """,
+            {"n": n, "money": money, "kind": EntryKind.SET},
+        )
 
 
 def points_use(*, saga_id: int, order_id: int, user_id: str, amount: int) -> Outcome:

@@ -122,6 +122,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower shows tasks live
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's fixup would close the database connection around every task; config.celery
+# recycles it the way Django does for requests instead.
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message not acked within this window is delivered again; it must exceed the
     # longest countdown (the deadline) plus the longest step.
@@ -143,6 +146,10 @@ SAGA_LOCK_TTL_SECONDS = env.float("SAGA_LOCK_TTL_SECONDS", default=10.0)
 SAGA_LOCK_WAIT_SECONDS = env.float("SAGA_LOCK_WAIT_SECONDS", default=5.0)
 # How long past its deadline a PENDING saga may stay before the beat sweeper rejects it.
 SAGA_SWEEP_GRACE_SECONDS = env.float("SAGA_SWEEP_GRACE_SECONDS", default=1.0)
+# A checkout request waiting for its attempt re-reads it at least this often (ADR 0004) ...
+SAGA_WAIT_RECHECK_SECONDS = env.float("SAGA_WAIT_RECHECK_SECONDS", default=2.0)
+# ... and gives up (503) this long after the attempt's deadline.
+SAGA_WAIT_GRACE_SECONDS = env.float("SAGA_WAIT_GRACE_SECONDS", default=30.0)
 # "" (off) or "seed": seed 000's slow currencies 100 and 200.
 SAGA_FAULT_PROFILE = env("SAGA_FAULT_PROFILE", default="")
 

@@ -1,0 +1,209 @@
+"""The checkout dialect (seed 004's order / stock / payment API), under /wdm.
+
+Ids are strings, values are path segments, answers are JSON with integer numbers:
+2xx on success, 4xx when a business rule or the input says no. Items are currencies
+(price = rate), users are point accounts, orders are orders; a checkout is a saga
+attempt, and its answer waits until the attempt is settled (ADR 0004).
+"""
+
+import re
+
+from django.core.exceptions import ObjectDoesNotExist
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import ID_PATTERN
+from exchanges import services as stock
+from exchanges.models import Currency
+from orders.models import Order, OrderStatus
+from orders.services import MAX_LINE_AMOUNT, order_add_item, orders_batch_init
+from points import services as payment
+from points.models import PointAccount
+
+from .models import SagaStatus
+from .notify import NotSettled
+from .services import checkout_order, order_start_empty
+
+MAX_AMOUNT = 10**12
+MAX_BATCH = 1_000_000
+REASONS = {
+    "OUT_OF_STOCK": "an item is out of stock",
+    "POINT_LIMIT": "insufficient credit",
+    "UNKNOWN_ACCOUNT": "unknown user",
+    "UNKNOWN_ITEM": "unknown item",
+    "DEADLINE": "the checkout did not finish before its deadline",
+}
+
+
+def _number(value: str, name: str, *, maximum: int, minimum: int = 0) -> int:
+    """A path segment that must be a whole number in [minimum, maximum]: else a 400 that names it."""
+    if not re.fullmatch(r"[0-9]{1,30}", value) or not minimum <= int(value) <= maximum:
+        raise ValidationError({name: f"must be a whole number from {minimum} to {maximum}, not {value!r}"})
+    return int(value)
+
+
+def _key(value: str, what: str) -> int:
+    """An order or item id: digits, or the thing does not exist (404)."""
+    if not re.fullmatch(r"[0-9]{1,18}", value):
+        raise NotFound(f"{what} {value!r} not found")
+    return int(value)
+
+
+def _user(value: str) -> str:
+    if not re.fullmatch(ID_PATTERN, value):
+        raise NotFound(f"user {value!r} not found")
+    return value
+
+
+class WdmView(APIView):
+    renderer_classes = [JSONRenderer]
+    parser_classes = []
+
+    def handle_exception(self, exc):
+        if isinstance(exc, ObjectDoesNotExist):
+            exc = NotFound(str(exc) or "not found")
+        return super().handle_exception(exc)
+
+
+# --- payment ---------------------------------------------------------------------------------
+
+
+def _credit(account: PointAccount) -> Response:
+    return Response({"user_id": account.user_id, "credit": account.balance})
+
+
+class CreateUser(WdmView):
+    def post(self, request):
+        return Response({"user_id": payment.points_account_create().user_id})
+
+
+class BatchInitUsers(WdmView):
+    def post(self, request, n: str, money: str):
+        payment.points_batch_init(
+            n=_number(n, "n", maximum=MAX_BATCH), money=_number(money, "money", maximum=MAX_AMOUNT)
+        )
+        return Response({"msg": "Batch init for users successful"})
+
+
+class FindUser(WdmView):
+    def get(self, request, user_id: str):
+        return _credit(PointAccount.objects.get(pk=_user(user_id)))
+
+
+class AddFunds(WdmView):
+    def post(self, request, user_id: str, amount: str):
+        account = payment.points_deposit(
+            user_id=_user(user_id), amount=_number(amount, "amount", maximum=MAX_AMOUNT), open_account=False
+        )
+        return _credit(account)
+
+
+class Pay(WdmView):
+    def post(self, request, user_id: str, amount: str):
+        return _credit(payment.points_pay(user_id=_user(user_id), amount=_number(amount, "amount", maximum=MAX_AMOUNT)))
+
+
+# --- stock -----------------------------------------------------------------------------------
+
+
+def _stock(item: Currency) -> Response:
+    return Response({"item_id": str(item.pk), "stock": item.stock, "price": item.rate})
+
+
+class CreateItem(WdmView):
+    def post(self, request, price: str):
+        item = stock.item_create(price=_number(price, "price", maximum=MAX_AMOUNT))
+        return Response({"item_id": str(item.pk)})
+
+
+class BatchInitItems(WdmView):
+    def post(self, request, n: str, starting_stock: str, price: str):
+        stock.stock_batch_init(
+            n=_number(n, "n", maximum=MAX_BATCH),
+            stock=_number(starting_stock, "stock", maximum=MAX_AMOUNT),
+            price=_number(price, "price", maximum=MAX_AMOUNT),
+        )
+        return Response({"msg": "Batch init for stock successful"})
+
+
+class FindItem(WdmView):
+    def get(self, request, item_id: str):
+        item = Currency.objects.get(pk=_key(item_id, "item"))
+        return Response({"stock": item.stock, "price": item.rate})
+
+
+class AddStock(WdmView):
+    def post(self, request, item_id: str, amount: str):
+        return _stock(
+            stock.stock_add(currency_id=_key(item_id, "item"), amount=_number(amount, "amount", maximum=MAX_AMOUNT))
+        )
+
+
+class SubtractStock(WdmView):
+    def post(self, request, item_id: str, amount: str):
+        return _stock(
+            stock.stock_subtract(
+                currency_id=_key(item_id, "item"), amount=_number(amount, "amount", maximum=MAX_AMOUNT)
+            )
+        )
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+class CreateOrder(WdmView):
+    def post(self, request, user_id: str):
+        return Response({"order_id": str(order_start_empty(holder_id=_user(user_id)).pk)})
+
+
+class BatchInitOrders(WdmView):
+    def post(self, request, n: str, n_items: str, n_users: str, item_price: str):
+        orders_batch_init(
+            n=_number(n, "n", maximum=MAX_BATCH),
+            n_items=_number(n_items, "n_items", minimum=1, maximum=MAX_BATCH),
+            n_users=_number(n_users, "n_users", minimum=1, maximum=MAX_BATCH),
+            item_price=_number(item_price, "item_price", maximum=MAX_LINE_AMOUNT),
+        )
+        return Response({"msg": "Batch init for orders successful"})
+
+
+class FindOrder(WdmView):
+    def get(self, request, order_id: str):
+        order = Order.objects.get(pk=_key(order_id, "order"))
+        return Response(
+            {
+                "order_id": str(order.pk),
+                "paid": order.status == OrderStatus.APPROVED,
+                "items": [
+                    [str(c), amount] for c, amount in order.lines.order_by("id").values_list("currency_id", "amount")
+                ],
+                "user_id": order.holder_id,
+                "total_cost": order.total_cost,
+            }
+        )
+
+
+class AddItem(WdmView):
+    def post(self, request, order_id: str, item_id: str, quantity: str):
+        order = order_add_item(
+            order_id=_key(order_id, "order"),
+            currency_id=_key(item_id, "item"),
+            quantity=_number(quantity, "quantity", minimum=1, maximum=MAX_LINE_AMOUNT),
+        )
+        return Response({"order_id": str(order.pk), "total_cost": order.total_cost})
+
+
+class Checkout(WdmView):
+    """Answers when the attempt is settled: 200 if paid; 400 with the reason once every compensation ran."""
+
+    def post(self, request, order_id: str):
+        try:
+            saga = checkout_order(order_id=_key(order_id, "order"))
+        except NotSettled as stuck:
+            return Response({"order_id": order_id, "error": "NOT_SETTLED", "detail": str(stuck)}, status=503)
+        body = {"order_id": order_id, "paid": saga.status == SagaStatus.APPROVED, "attempt": saga.attempt}
+        if saga.status == SagaStatus.APPROVED:
+            return Response(body)
+        return Response({**body, "error": saga.reason, "detail": REASONS.get(saga.reason, saga.reason)}, status=400)

@@ -1,0 +1,66 @@
+"""A small HTTP client of the checkout dialect, for the consistency run and the benchmark."""
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+
+
+@dataclass
+class Answer:
+    status: int  # 0: no answer (timeout or connection error)
+    body: dict
+    seconds: float
+
+
+class WdmClient:
+    def __init__(self, base_url: str, *, timeout: float = 120.0) -> None:
+        self.base = base_url.rstrip("/")
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        """One keep-alive connection per client thread."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
+        return session
+
+    def call(self, method: str, path: str) -> Answer:
+        started = time.perf_counter()
+        try:
+            response = self._session().request(method, f"{self.base}/{path}", timeout=self.timeout)
+        except requests.RequestException:
+            return Answer(0, {}, time.perf_counter() - started)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        return Answer(response.status_code, body, time.perf_counter() - started)
+
+    def post(self, path: str) -> Answer:
+        return self.call("POST", path)
+
+    def get(self, path: str) -> Answer:
+        return self.call("GET", path)
+
+    @staticmethod
+    def expect(answer: Answer, what: str) -> dict:
+        if not 200 <= answer.status < 300:
+            raise RuntimeError(f"{what}: HTTP {answer.status} {answer.body}")
+        return answer.body
+
+    @staticmethod
+    def in_parallel(calls: Iterable[Callable[[], object]], *, workers: int) -> list:
+        """Run the calls with at most `workers` in flight; results in the order of the calls."""
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda call: call(), calls))
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))]
