@@ -18,24 +18,37 @@ def _restart_ids_after_explicit_ones() -> None:
             cursor.execute(statement)
 
 
+def currency_create(*, rate: int, stock: int = 0, code: str = "", currency_id: int | None = None) -> Currency:
+    """Create a currency (an item), with its id or the next one; its starting stock goes in the ledger."""
+    with transaction.atomic():
+        currency = Currency.objects.create(pk=currency_id, code=code, rate=rate, stock=stock)
+        if stock:
+            StockEntry.objects.create(currency=currency, kind=StockKind.SET, amount=stock)
+        if currency_id is not None:
+            _restart_ids_after_explicit_ones()
+        return currency
+
+
 def currency_upsert(*, currency_id: int, code: str, rate: int, stock: int) -> Currency:
     """Create a currency with its id, or set the rate of an existing one (its stock is left alone)."""
     with transaction.atomic():
-        currency, created = Currency.objects.get_or_create(
-            pk=currency_id, defaults={"code": code, "rate": rate, "stock": stock}
-        )
-        if created:
-            StockEntry.objects.create(currency=currency, kind=StockKind.SET, amount=stock)
-            _restart_ids_after_explicit_ones()
-        elif currency.rate != rate:
-            Currency.objects.filter(pk=currency_id).update(rate=rate)
+        currency = Currency.objects.select_for_update().filter(pk=currency_id).first()
+        if currency is None:
+            return currency_create(currency_id=currency_id, code=code, rate=rate, stock=stock)
+        if currency.rate != rate:
+            currency_update(currency_id=currency_id, code=currency.code, rate=rate)
             currency.refresh_from_db()
         return currency
 
 
+def currency_update(*, currency_id: int, code: str, rate: int) -> None:
+    """Rename or reprice a currency; its stock changes only through the ledgered services."""
+    Currency.objects.filter(pk=currency_id).update(code=code, rate=rate)
+
+
 def item_create(*, price: int) -> Currency:
     """An item of the checkout dialect: a currency with a new id, its rate the price, no stock."""
-    return Currency.objects.create(rate=price, stock=0)
+    return currency_create(rate=price)
 
 
 def stock_add(*, currency_id: int, amount: int) -> Currency:
