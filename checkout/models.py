@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from orders.models import RejectionReason
+from orders.models import RejectionReason, reason_only_when_rejected
 
 
 class SagaStatus(models.TextChoices):
@@ -37,11 +37,7 @@ class Saga(models.Model):
             models.UniqueConstraint(
                 fields=["order"], condition=Q(status=SagaStatus.APPROVED), name="saga_order_paid_at_most_once"
             ),
-            models.CheckConstraint(
-                condition=Q(status=SagaStatus.REJECTED, reason__gt="")
-                | (~Q(status=SagaStatus.REJECTED) & Q(reason="")),
-                name="saga_reason_iff_rejected",
-            ),
+            reason_only_when_rejected("reason", name="saga_reason_iff_rejected"),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,18 @@ from config.api import StrictIntegerField
 from .models import Saga, SagaEvent
 
 
+class ParticipantRecordOut(serializers.ModelSerializer):
+    """The fields every participant's record shares (see checkout.participant)."""
+
+    orderId = serializers.IntegerField(source="order_id")
+    sagaId = serializers.IntegerField(source="saga_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+    compensatedAt = serializers.DateTimeField(source="compensated_at")
+
+    class Meta:
+        fields = ["id", "orderId", "sagaId", "status", "reason", "createdAt", "compensatedAt"]
+
+
 class EventOut(serializers.BaseSerializer):
     """`{"eventType", "timestamp" (ms), "orderId", ...}` as the seed's Kafka consumer prints it."""
 

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from checkout.serializers import ParticipantRecordOut
+
 from .models import Currency, Exchange
 
 
@@ -9,28 +11,19 @@ class CurrencyOut(serializers.ModelSerializer):
         fields = ["id", "code", "rate", "stock"]
 
 
-class ExchangeOut(serializers.ModelSerializer):
-    orderId = serializers.IntegerField(source="order_id")
-    sagaId = serializers.IntegerField(source="saga_id")
+class ExchangeOut(ParticipantRecordOut):
     userId = serializers.CharField(source="holder_id")
     point = serializers.IntegerField(source="cost")
     lines = serializers.SerializerMethodField()
-    createdAt = serializers.DateTimeField(source="created_at")
-    compensatedAt = serializers.DateTimeField(source="compensated_at")
 
     class Meta:
         model = Exchange
         fields = [
-            "id",
-            "orderId",
-            "sagaId",
+            *ParticipantRecordOut.Meta.fields[:3],
             "userId",
             "point",
             "lines",
-            "status",
-            "reason",
-            "createdAt",
-            "compensatedAt",
+            *ParticipantRecordOut.Meta.fields[3:],
         ]
 
     def get_lines(self, exchange: Exchange) -> list[dict]:

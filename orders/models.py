@@ -17,6 +17,14 @@ class RejectionReason(models.TextChoices):
     DEADLINE = "DEADLINE"
 
 
+def reason_only_when_rejected(field: str, *, name: str) -> models.CheckConstraint:
+    """A rejection always says why, and nothing else carries a reason (orders and their attempts)."""
+    return models.CheckConstraint(
+        condition=Q(status="REJECTED", **{f"{field}__gt": ""}) | (~Q(status="REJECTED") & Q(**{field: ""})),
+        name=name,
+    )
+
+
 class Order(models.Model):
     """An order of currency lines (items); its status mirrors its latest checkout attempt."""
 
@@ -33,11 +41,7 @@ class Order(models.Model):
         indexes = [models.Index(fields=["status", "rejection_reason"])]
         constraints = [
             models.CheckConstraint(condition=Q(total_cost__gte=0), name="order_cost_not_negative"),
-            models.CheckConstraint(
-                condition=Q(status=OrderStatus.REJECTED, rejection_reason__gt="")
-                | (~Q(status=OrderStatus.REJECTED) & Q(rejection_reason="")),
-                name="order_reason_iff_rejected",
-            ),
+            reason_only_when_rejected("rejection_reason", name="order_reason_iff_rejected"),
         ]
 
     def __str__(self) -> str:

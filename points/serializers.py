@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from checkout.serializers import ParticipantRecordOut
 from config.api import IdField, StrictIntegerField
 
 from .models import PointAccount, PointUse
@@ -21,26 +22,17 @@ class AccountOut(serializers.ModelSerializer):
         fields = ["userId", "point"]
 
 
-class TransactionOut(serializers.ModelSerializer):
-    orderId = serializers.IntegerField(source="order_id")
-    sagaId = serializers.IntegerField(source="saga_id")
+class TransactionOut(ParticipantRecordOut):
     userId = serializers.CharField(source="user_id")
     point = serializers.IntegerField(source="amount")
     balanceAfter = serializers.IntegerField(source="balance_after")
-    createdAt = serializers.DateTimeField(source="created_at")
-    compensatedAt = serializers.DateTimeField(source="compensated_at")
 
     class Meta:
         model = PointUse
         fields = [
-            "id",
-            "orderId",
-            "sagaId",
+            *ParticipantRecordOut.Meta.fields[:3],
             "userId",
             "point",
             "balanceAfter",
-            "status",
-            "reason",
-            "createdAt",
-            "compensatedAt",
+            *ParticipantRecordOut.Meta.fields[3:],
         ]
