@@ -42,6 +42,37 @@ def _database_url_for(name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def _celery_env() -> dict[str, str]:
+    """The environment of a Celery process serving this test session's database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
+        "SAGA_FAULT_PROFILE": "seed",
+        "SAGA_SWEEP_GRACE_SECONDS": "0.5",
+    }
+
+
+def _start(args: list[str], log_name: str) -> subprocess.Popen:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / log_name, "w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", *args],
+            env=_celery_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
     """One `celery worker` consuming every service queue, with seed 000's fault profile on."""
@@ -51,27 +82,13 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
         for queue in SERVICE_QUEUES:
             conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
             conn.default_channel.queue_purge(queue)
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
-        "SAGA_FAULT_PROFILE": "seed",
-    }
-    with open(ARTIFACTS / "worker.log", "w") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "-Q", ",".join(SERVICE_QUEUES),
-                "-n", WORKER_NAME,
-                "--concurrency", "8",
-                "--without-mingle", "--without-gossip",
-                "-l", "INFO",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    worker = _start(
+        [
+            "worker", "-Q", ",".join(SERVICE_QUEUES), "-n", WORKER_NAME, "--concurrency", "8",
+            "--without-mingle", "--without-gossip", "-l", "INFO",
+        ],
+        "worker.log",
+    )  # fmt: skip
     try:
         wait_for(
             lambda: worker.poll() is None and app.control.ping(destination=[WORKER_NAME], timeout=0.5),
@@ -80,12 +97,20 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
         )
         yield WORKER_NAME
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        _stop(worker)
+
+
+@pytest.fixture
+def celery_beat(celery_worker, tmp_path) -> Iterator[None]:
+    """A `celery beat` sending the backstops (sweeper, outbox relay) on their schedule, for one test."""
+    beat = _start(
+        ["beat", "-S", "celery.beat:PersistentScheduler", "-s", str(tmp_path / "schedule"), "--pidfile=", "-l", "INFO"],
+        "beat.log",
+    )
+    try:
+        yield
+    finally:
+        _stop(beat)
 
 
 @pytest.fixture

@@ -24,6 +24,12 @@ class Saga(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     compensated_at = models.DateTimeField(null=True, blank=True, help_text="When every compensation had run.")
+    compensation_redrives = models.PositiveIntegerField(
+        default=0, help_text="How often the sweeper sent the compensations again."
+    )
+    needs_attention = models.BooleanField(
+        default=False, help_text="Compensation did not finish after every re-drive: an operator must look."
+    )
 
     class Meta:
         ordering = ["id"]
@@ -81,3 +87,47 @@ class SagaEvent(models.Model):
             "service": self.service,
             **self.payload,
         }
+
+
+class OutboxKind(models.TextChoices):
+    START = "START", "START (step chain and deadline countdown)"
+    COMPENSATE = "COMPENSATE", "COMPENSATE (compensation chain)"
+
+
+class OutboxMessage(models.Model):
+    """What the saga must send, written in the transaction that decided it (ADR 0005)."""
+
+    saga = models.ForeignKey(Saga, on_delete=models.PROTECT, related_name="outbox")
+    kind = models.CharField(max_length=16, choices=OutboxKind)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    publish_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(published_at=None), name="outbox_unpublished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for saga {self.saga_id}"
+
+
+class IdempotentRequest(models.Model):
+    """A request made with an Idempotency-Key: its first response, replayed to every repeat (ADR 0005)."""
+
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["key", "method", "path"], name="idempotency_key_once")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

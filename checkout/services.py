@@ -19,17 +19,11 @@ from orders.services import order_begin_attempt, order_create, order_open, order
 from . import faults
 from .events import event_record
 from .locks import transition_lock
-from .models import Saga, SagaStatus, Service
+from .models import OutboxKind, Saga, SagaStatus, Service
 from .notify import settled_announce, settled_wait
+from .outbox import outbox_add
 from .participant import ParticipantStatus
-from .saga import (
-    STEP_BY_SERVICE,
-    STEPS,
-    compensation_chain,
-    deadline_countdown,
-    step_chain,
-    steps_that_may_have_applied,
-)
+from .saga import STEP_BY_SERVICE, STEPS, steps_that_may_have_applied
 
 
 def order_place(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
@@ -97,15 +91,8 @@ def saga_start(*, order: Order, event_type: str) -> Saga:
         attempt=attempt,
         deadline=deadline_at.isoformat(),
     )
-    saga_id = saga.pk
-    transaction.on_commit(lambda: saga_publish(saga_id=saga_id, deadline_at=deadline_at), robust=True)
+    outbox_add(saga=saga, kind=OutboxKind.START)
     return saga
-
-
-def saga_publish(*, saga_id: int, deadline_at: datetime) -> None:
-    """Send the step chain and the deadline countdown. A failure here leaves the sweeper to reject."""
-    step_chain(saga_id).apply_async()
-    deadline_countdown(saga_id).apply_async(eta=deadline_at)
 
 
 def _load(saga_id: int) -> Saga:
@@ -249,8 +236,7 @@ def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None, fai
     )
     to_undo = steps_that_may_have_applied(failed_step)
     if to_undo:
-        saga_id = saga.pk
-        transaction.on_commit(lambda: compensation_chain(saga_id, to_undo).apply_async(), robust=True)
+        outbox_add(saga=saga, kind=OutboxKind.COMPENSATE, payload={"steps": [step.service for step in to_undo]})
     else:  # the first step failed: nothing applied, nothing to undo
         _compensation_finished(saga)
     return "REJECTED"

@@ -5,11 +5,13 @@ so stopping the consumers of one queue stops exactly that service.
 """
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from . import services
 from .locks import LockTimeout
+from .outbox import outbox_relay
 from .saga import deadline_countdown
 
 # Infrastructure hiccups are retried with backoff; business outcomes are return values.
@@ -73,3 +75,8 @@ def checkout_deadline(saga_id: int) -> str:
 @shared_task(name="checkout.sweep_overdue", acks_late=True, ignore_result=True)
 def checkout_sweep_overdue() -> int:
     return services.saga_sweep_overdue()
+
+
+@shared_task(name="checkout.outbox_relay", acks_late=True, ignore_result=True)
+def checkout_outbox_relay() -> int:
+    return outbox_relay(older_than_seconds=settings.SAGA_OUTBOX_RELAY_AFTER_SECONDS)

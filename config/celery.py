@@ -17,17 +17,18 @@ SERVICE_QUEUES = ("orders", "exchanges", "points", "checkout")
 app.conf.task_queues = [Queue(queue) for queue in SERVICE_QUEUES]
 app.conf.task_routes = {f"{queue}.*": {"queue": queue} for queue in SERVICE_QUEUES}
 
-SWEEP_TASK = "checkout.sweep_overdue"
+# Beat's once-a-second backstops: their log lines only matter when they found work.
+BACKSTOP_TASKS = {"checkout.sweep_overdue", "checkout.outbox_relay"}
 
 
 class QuietSweeps(logging.Filter):
-    """Hide the once-a-second sweeper's log lines when it found nothing overdue."""
+    """Hide the backstops' log lines when they found nothing to do."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, dict) and args.get("name") == SWEEP_TASK:
+        if isinstance(args, dict) and args.get("name") in BACKSTOP_TASKS:
             return args.get("return_value", "0") != "0"  # "received", and "succeeded: 0", say nothing
-        return not (isinstance(args, tuple) and SWEEP_TASK in args)  # beat's "Sending due task"
+        return not (isinstance(args, tuple) and BACKSTOP_TASKS.intersection(args))  # beat's "Sending due task"
 
 
 @after_setup_logger.connect

@@ -137,6 +137,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "checkout.sweep_overdue",
         "schedule": env.float("SAGA_SWEEP_SECONDS", default=1.0),
     },
+    "checkout.outbox_relay": {
+        "task": "checkout.outbox_relay",
+        "schedule": env.float("SAGA_OUTBOX_RELAY_SECONDS", default=1.0),
+    },
 }
 
 # --- The saga --------------------------------------------------------------------------
@@ -146,6 +150,8 @@ SAGA_LOCK_TTL_SECONDS = env.float("SAGA_LOCK_TTL_SECONDS", default=10.0)
 SAGA_LOCK_WAIT_SECONDS = env.float("SAGA_LOCK_WAIT_SECONDS", default=5.0)
 # How long past its deadline a PENDING saga may stay before the beat sweeper rejects it.
 SAGA_SWEEP_GRACE_SECONDS = env.float("SAGA_SWEEP_GRACE_SECONDS", default=1.0)
+# The outbox relay publishes messages the fast path left unpublished for this long (ADR 0005).
+SAGA_OUTBOX_RELAY_AFTER_SECONDS = env.float("SAGA_OUTBOX_RELAY_AFTER_SECONDS", default=2.0)
 # A checkout request waiting for its attempt re-reads it at least this often (ADR 0004) ...
 SAGA_WAIT_RECHECK_SECONDS = env.float("SAGA_WAIT_RECHECK_SECONDS", default=2.0)
 # ... and gives up (503) this long after the attempt's deadline.
