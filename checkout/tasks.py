@@ -4,12 +4,15 @@ A task named `<service>.<action>` is routed to the `<service>` queue (see config
 so stopping the consumers of one queue stops exactly that service.
 """
 
+from datetime import timedelta
+
 from celery import Task, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from . import services
+from .idempotency import idempotency_keys_forget
 from .locks import LockTimeout
 from .outbox import outbox_relay
 from .saga import deadline_countdown
@@ -80,3 +83,8 @@ def checkout_sweep_overdue() -> int:
 @shared_task(name="checkout.outbox_relay", acks_late=True, ignore_result=True)
 def checkout_outbox_relay() -> int:
     return outbox_relay(older_than_seconds=settings.SAGA_OUTBOX_RELAY_AFTER_SECONDS)
+
+
+@shared_task(name="checkout.idempotency_cleanup", acks_late=True, ignore_result=True)
+def checkout_idempotency_cleanup() -> int:
+    return idempotency_keys_forget(older_than=timedelta(seconds=settings.SAGA_IDEMPOTENCY_KEY_SECONDS))

@@ -22,6 +22,7 @@ from orders.services import MAX_LINE_AMOUNT, order_add_item, orders_batch_init
 from points import services as payment
 from points.models import PointAccount
 
+from .idempotency import idempotent
 from .models import SagaStatus
 from .notify import NotSettled
 from .services import checkout_order, order_start_empty
@@ -75,6 +76,7 @@ def _credit(account: PointAccount) -> Response:
 
 
 class CreateUser(WdmView):
+    @idempotent
     def post(self, request):
         return Response({"user_id": payment.points_account_create().user_id})
 
@@ -93,6 +95,7 @@ class FindUser(WdmView):
 
 
 class AddFunds(WdmView):
+    @idempotent
     def post(self, request, user_id: str, amount: str):
         account = payment.points_deposit(
             user_id=_user(user_id), amount=_number(amount, "amount", maximum=MAX_AMOUNT), open_account=False
@@ -101,6 +104,7 @@ class AddFunds(WdmView):
 
 
 class Pay(WdmView):
+    @idempotent
     def post(self, request, user_id: str, amount: str):
         return _credit(payment.points_pay(user_id=_user(user_id), amount=_number(amount, "amount", maximum=MAX_AMOUNT)))
 
@@ -113,6 +117,7 @@ def _stock(item: Currency) -> Response:
 
 
 class CreateItem(WdmView):
+    @idempotent
     def post(self, request, price: str):
         item = stock.item_create(price=_number(price, "price", maximum=MAX_AMOUNT))
         return Response({"item_id": str(item.pk)})
@@ -135,6 +140,7 @@ class FindItem(WdmView):
 
 
 class AddStock(WdmView):
+    @idempotent
     def post(self, request, item_id: str, amount: str):
         return _stock(
             stock.stock_add(currency_id=_key(item_id, "item"), amount=_number(amount, "amount", maximum=MAX_AMOUNT))
@@ -142,6 +148,7 @@ class AddStock(WdmView):
 
 
 class SubtractStock(WdmView):
+    @idempotent
     def post(self, request, item_id: str, amount: str):
         return _stock(
             stock.stock_subtract(
@@ -154,6 +161,7 @@ class SubtractStock(WdmView):
 
 
 class CreateOrder(WdmView):
+    @idempotent
     def post(self, request, user_id: str):
         return Response({"order_id": str(order_start_empty(holder_id=_user(user_id)).pk)})
 
@@ -186,6 +194,7 @@ class FindOrder(WdmView):
 
 
 class AddItem(WdmView):
+    @idempotent
     def post(self, request, order_id: str, item_id: str, quantity: str):
         order = order_add_item(
             order_id=_key(order_id, "order"),

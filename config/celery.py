@@ -18,7 +18,7 @@ app.conf.task_queues = [Queue(queue) for queue in SERVICE_QUEUES]
 app.conf.task_routes = {f"{queue}.*": {"queue": queue} for queue in SERVICE_QUEUES}
 
 # Beat's once-a-second backstops: their log lines only matter when they found work.
-BACKSTOP_TASKS = {"checkout.sweep_overdue", "checkout.outbox_relay"}
+BACKSTOP_TASKS = {"checkout.sweep_overdue", "checkout.outbox_relay", "checkout.idempotency_cleanup"}
 
 
 class QuietSweeps(logging.Filter):

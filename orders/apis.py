@@ -1,6 +1,7 @@
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from checkout.idempotency import idempotent
 from checkout.services import order_place
 
 from .models import Order
@@ -15,6 +16,7 @@ class OrdersApi(generics.ListCreateAPIView):
     def get_serializer_class(self):
         return OrderPlaceIn if self.request.method == "POST" else OrderOut
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         placed = OrderPlaceIn(data=request.data)
         placed.is_valid(raise_exception=True)

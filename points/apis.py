@@ -2,6 +2,8 @@ from django.shortcuts import get_object_or_404
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from checkout.idempotency import idempotent
+
 from .models import PointAccount, PointUse
 from .serializers import AccountOut, DepositIn, TransactionOut
 from .services import BalanceTooLarge, points_deposit
@@ -15,6 +17,7 @@ class PointsApi(generics.ListCreateAPIView):
     def get_serializer_class(self):
         return DepositIn if self.request.method == "POST" else AccountOut
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         deposit = DepositIn(data=request.data)
         deposit.is_valid(raise_exception=True)

@@ -141,6 +141,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "checkout.outbox_relay",
         "schedule": env.float("SAGA_OUTBOX_RELAY_SECONDS", default=1.0),
     },
+    "checkout.idempotency_cleanup": {"task": "checkout.idempotency_cleanup", "schedule": 3600.0},
 }
 
 # --- The saga --------------------------------------------------------------------------
@@ -152,6 +153,8 @@ SAGA_LOCK_WAIT_SECONDS = env.float("SAGA_LOCK_WAIT_SECONDS", default=5.0)
 SAGA_SWEEP_GRACE_SECONDS = env.float("SAGA_SWEEP_GRACE_SECONDS", default=1.0)
 # The outbox relay publishes messages the fast path left unpublished for this long (ADR 0005).
 SAGA_OUTBOX_RELAY_AFTER_SECONDS = env.float("SAGA_OUTBOX_RELAY_AFTER_SECONDS", default=2.0)
+# Idempotency-Key records are kept this long (a day), then the beat cleanup deletes them.
+SAGA_IDEMPOTENCY_KEY_SECONDS = env.float("SAGA_IDEMPOTENCY_KEY_SECONDS", default=86400.0)
 # A checkout request waiting for its attempt re-reads it at least this often (ADR 0004) ...
 SAGA_WAIT_RECHECK_SECONDS = env.float("SAGA_WAIT_RECHECK_SECONDS", default=2.0)
 # ... and gives up (503) this long after the attempt's deadline.
