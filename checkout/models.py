@@ -24,6 +24,9 @@ class Saga(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     compensated_at = models.DateTimeField(null=True, blank=True, help_text="When every compensation had run.")
+    compensation_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the compensations were last sent (rejection, re-drive, retry)."
+    )
     compensation_redrives = models.PositiveIntegerField(
         default=0, help_text="How often the sweeper sent the compensations again."
     )
@@ -34,7 +37,14 @@ class Saga(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = "saga attempt"
-        indexes = [models.Index(fields=["status", "deadline_at"])]
+        indexes = [
+            models.Index(fields=["status", "deadline_at"]),
+            models.Index(  # the sweeper's look for unfinished compensations, every second
+                fields=["decided_at"],
+                condition=Q(status=SagaStatus.REJECTED, compensated_at=None),
+                name="saga_compensation_unfinished",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["order", "attempt"], name="saga_attempt_once_per_order"),
             models.UniqueConstraint(

@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import DurationField, ExpressionWrapper, F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus, RejectionReason
@@ -236,7 +237,7 @@ def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None, fai
     )
     to_undo = steps_that_may_have_applied(failed_step)
     if to_undo:
-        outbox_add(saga=saga, kind=OutboxKind.COMPENSATE, payload={"steps": [step.service for step in to_undo]})
+        _send_compensations(saga, to_undo)
     else:  # the first step failed: nothing applied, nothing to undo
         _compensation_finished(saga)
     return "REJECTED"
@@ -253,7 +254,12 @@ def saga_deadline(*, saga_id: int, fired_by: str = "countdown") -> str | datetim
 
 
 def saga_sweep_overdue(*, limit: int = 500) -> int:
-    """The backstop: reject PENDING attempts past deadline + grace whose countdown never came."""
+    """The backstops (beat, every second): reject what outlived its deadline, re-drive stuck compensations.
+
+    Rejects PENDING attempts past deadline + grace whose countdown never came, and sends
+    again the compensations of rejected attempts that have not finished (ADR 0005).
+    Returns how many attempts it acted on.
+    """
     cutoff = timezone.now() - timedelta(seconds=settings.SAGA_SWEEP_GRACE_SECONDS)
     overdue = list(
         Saga.objects.filter(status=SagaStatus.PENDING, deadline_at__lt=cutoff)
@@ -262,4 +268,67 @@ def saga_sweep_overdue(*, limit: int = 500) -> int:
     )
     for saga_id in overdue:
         saga_deadline(saga_id=saga_id, fired_by="sweeper")
-    return len(overdue)
+    every = timedelta(seconds=settings.SAGA_COMPENSATION_REDRIVE_SECONDS)
+    stuck = list(
+        Saga.objects.filter(status=SagaStatus.REJECTED, compensated_at=None, needs_attention=False)
+        .alias(
+            due=Coalesce("compensation_sent_at", "decided_at")
+            + ExpressionWrapper((F("compensation_redrives") + 1) * every, DurationField())
+        )
+        .filter(due__lt=timezone.now())
+        .order_by("decided_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for saga_id in stuck:
+        saga_compensation_redrive(saga_id=saga_id)
+    return len(overdue) + len(stuck)
+
+
+def saga_compensation_redrive(*, saga_id: int) -> str:
+    """Send an unfinished compensation again; after the last re-drive, flag the attempt for an operator."""
+    with transaction.atomic():
+        saga = Saga.objects.select_for_update().select_related("order").get(pk=saga_id)
+        if saga.status != SagaStatus.REJECTED or saga.compensated_at or saga.needs_attention:
+            return "SKIPPED"
+        if saga.compensation_redrives >= settings.SAGA_COMPENSATION_MAX_REDRIVES:
+            Saga.objects.filter(pk=saga_id).update(needs_attention=True)
+            event_record(
+                saga=saga,
+                event_type="CompensationNeedsAttention",
+                service=Service.CHECKOUT,
+                redrives=saga.compensation_redrives,
+            )
+            return "NEEDS_ATTENTION"
+        Saga.objects.filter(pk=saga_id).update(compensation_redrives=F("compensation_redrives") + 1)
+        event_record(
+            saga=saga,
+            event_type="CompensationRedriven",
+            service=Service.CHECKOUT,
+            redrive=saga.compensation_redrives + 1,
+        )
+        _compensate_every_step(saga)
+        return "REDRIVEN"
+
+
+def saga_compensation_retry(*, saga_id: int, by: str) -> bool:
+    """An operator's retry of a NEEDS_ATTENTION attempt; a second click finds nothing to do (False)."""
+    with transaction.atomic():
+        retried = Saga.objects.filter(pk=saga_id, needs_attention=True, compensated_at=None).update(
+            needs_attention=False, compensation_redrives=0
+        )
+        if not retried:
+            return False
+        saga = _load(saga_id)
+        event_record(saga=saga, event_type="CompensationRetried", service=Service.CHECKOUT, by=by)
+        _compensate_every_step(saga)
+        return True
+
+
+def _compensate_every_step(saga: Saga) -> None:
+    """A compensation sent again covers every step: those that never ran only get tombstones."""
+    _send_compensations(saga, STEPS)
+
+
+def _send_compensations(saga: Saga, steps) -> None:
+    Saga.objects.filter(pk=saga.pk).update(compensation_sent_at=timezone.now())
+    outbox_add(saga=saga, kind=OutboxKind.COMPENSATE, payload={"steps": [step.service for step in steps]})
