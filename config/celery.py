@@ -2,7 +2,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, task_postrun, task_prerun
+from celery.signals import after_setup_logger, task_postrun, task_prerun, worker_init
 from django.db import close_old_connections
 from kombu import Queue
 
@@ -47,3 +47,11 @@ def _recycle_db_connections(**kwargs) -> None:
     close it only when Django would: past CONN_MAX_AGE, or broken by an error.
     """
     close_old_connections()
+
+
+@worker_init.connect
+def _check_delivery_settings(**kwargs) -> None:
+    """A worker does not start with settings that would lose or duplicate saga messages."""
+    from config.checks import fail_on_saga_errors
+
+    fail_on_saga_errors()

@@ -5,3 +5,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 application = get_wsgi_application()
+
+from config.checks import fail_on_saga_errors  # noqa: E402 - needs the application's settings loaded
+
+fail_on_saga_errors()

@@ -125,10 +125,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's fixup would close the database connection around every task; config.celery
 # recycles it the way Django does for requests instead.
 CELERY_DB_REUSE_MAX = 10**9
+# A task that runs too long is stopped (soft: an exception it may handle; hard: the process
+# is replaced) and retried or re-driven. checkout/checks.py verifies these fit together.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # A message not acked within this window is delivered again; it must exceed the
-    # longest countdown (the deadline) plus the longest step.
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A message not acknowledged within this window is delivered again: it must exceed the
+    # longest countdown (the deadline) plus the slowest step (checkout/checks.py, saga.E005).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
