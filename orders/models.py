@@ -33,6 +33,9 @@ class Order(models.Model):
     rejection_reason = models.CharField(max_length=32, choices=RejectionReason, blank=True, default="")
     total_cost = models.BigIntegerField(default=0, help_text="Points the order costs: sum of amount x unit price.")
     deadline_at = models.DateTimeField(null=True, blank=True, help_text="Deadline of the current attempt.")
+    reset_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a batch_init overwrote the order; earlier attempts are history."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -79,7 +79,8 @@ def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int) ->
             SELECT g, floor(random() * %(n_users)s)::bigint::text, %(open)s, '', 2 * %(price)s, now(), now()
             FROM generate_series(0, %(n)s - 1) AS g
             ON CONFLICT (id) DO UPDATE SET holder_id = EXCLUDED.holder_id, status = EXCLUDED.status,
-                rejection_reason = '', total_cost = EXCLUDED.total_cost, deadline_at = NULL, updated_at = now()
+                rejection_reason = '', total_cost = EXCLUDED.total_cost, deadline_at = NULL, updated_at = now(),
+                reset_at = now()
             """,
             {"n": n, "n_users": n_users, "price": item_price, "open": OrderStatus.OPEN},
         )
