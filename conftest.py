@@ -42,7 +42,7 @@ def _database_url_for(name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _celery_env() -> dict[str, str]:
+def _celery_env(**extra: str) -> dict[str, str]:
     """The environment of a Celery process serving this test session's database."""
     return {
         **os.environ,
@@ -50,18 +50,35 @@ def _celery_env() -> dict[str, str]:
         "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
         "SAGA_FAULT_PROFILE": "seed",
         "SAGA_SWEEP_GRACE_SECONDS": "0.5",
+        **extra,
     }
 
 
-def _start(args: list[str], log_name: str) -> subprocess.Popen:
+def _start(args: list[str], log_name: str, **env: str) -> subprocess.Popen:
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / log_name, "w") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", *args],
-            env=_celery_env(),
+            env=_celery_env(**env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def _worker_args(name: str, *, concurrency: int) -> list[str]:
+    """A worker consuming every service queue, as `make run`'s four workers do together."""
+    queues = ",".join(SERVICE_QUEUES)
+    return [
+        "worker",
+        "-Q",
+        queues,
+        "-n",
+        name,
+        "--concurrency",
+        str(concurrency),
+        "--without-mingle",
+        "--without-gossip",
+    ]
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -82,13 +99,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
         for queue in SERVICE_QUEUES:
             conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
             conn.default_channel.queue_purge(queue)
-    worker = _start(
-        [
-            "worker", "-Q", ",".join(SERVICE_QUEUES), "-n", WORKER_NAME, "--concurrency", "8",
-            "--without-mingle", "--without-gossip", "-l", "INFO",
-        ],
-        "worker.log",
-    )  # fmt: skip
+    worker = _start(_worker_args(WORKER_NAME, concurrency=8), "worker.log")
     try:
         wait_for(
             lambda: worker.poll() is None and app.control.ping(destination=[WORKER_NAME], timeout=0.5),
@@ -98,6 +109,34 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
         yield WORKER_NAME
     finally:
         _stop(worker)
+
+
+@pytest.fixture
+def duplicating_worker(celery_worker, monkeypatch) -> Iterator[str]:
+    """For one test, the queues are served by a worker that publishes every task twice, and so does this process.
+
+    The session's worker stops consuming meanwhile (it may still finish what it holds).
+    """
+    from config.celery import _deliver_every_task_twice
+
+    name = f"duplicating-{os.getpid()}@localhost"
+    for queue in SERVICE_QUEUES:
+        app.control.cancel_consumer(queue, destination=[celery_worker], reply=True)
+    worker = _start(_worker_args(name, concurrency=4), "duplicating-worker.log", SAGA_FAULT_PROFILE="seed,duplicate")
+    monkeypatch.setattr(app.amqp, "send_task_message", app.amqp.send_task_message)  # restored after the test
+    _deliver_every_task_twice()
+    try:
+        wait_for(
+            lambda: worker.poll() is None and app.control.ping(destination=[name], timeout=0.5),
+            timeout=60,
+            what="the duplicating worker to answer a ping",
+        )
+        yield name
+        wait_quiet(name)
+    finally:
+        _stop(worker)
+        for queue in SERVICE_QUEUES:
+            app.control.add_consumer(queue, destination=[celery_worker], reply=True)
 
 
 @pytest.fixture

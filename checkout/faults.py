@@ -1,4 +1,7 @@
-"""Fault injection, off unless SAGA_FAULT_PROFILE says otherwise.
+"""Fault injection, off unless SAGA_FAULT_PROFILE (comma-separated) says otherwise.
+
+`duplicate` publishes every task message twice (config.celery), as a broker that
+delivers everything twice would.
 
 `seed` reproduces seed 000's special currencies in the exchange step:
 currency 100 sleeps (deadline + 5 s) before the step's expiry check, so the step finds
@@ -16,8 +19,13 @@ SLOW_BEFORE_CHECK = 100
 SLOW_AFTER_CHECK = 200
 
 
+def active(profile: str) -> bool:
+    """SAGA_FAULT_PROFILE is a comma-separated list: `seed`, `duplicate` (see config.celery)."""
+    return profile in settings.SAGA_FAULT_PROFILE.split(",")
+
+
 def _seed_sleep(saga: Saga, service: Service, currency_id: int) -> bool:
-    if settings.SAGA_FAULT_PROFILE != "seed" or service != Service.EXCHANGES:
+    if not active("seed") or service != Service.EXCHANGES:
         return False
     if not any(line_currency == currency_id for line_currency, _ in saga.lines):
         return False

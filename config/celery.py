@@ -4,7 +4,7 @@ import os
 from celery import Celery
 from celery.signals import after_setup_logger, task_postrun, task_prerun, worker_init
 from django.db import close_old_connections
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -14,8 +14,29 @@ app.autodiscover_tasks()
 
 # One queue per service; a task named `<service>.<action>` runs on the `<service>` queue.
 SERVICE_QUEUES = ("orders", "exchanges", "points", "checkout")
-app.conf.task_queues = [Queue(queue) for queue in SERVICE_QUEUES]
+# Each queue gets its own direct exchange and routing key: a bare Queue(name) would bind
+# every queue to the default exchange with one shared key, and each message would land
+# in all four queues.
+app.conf.task_queues = [Queue(queue, Exchange(queue, type="direct"), routing_key=queue) for queue in SERVICE_QUEUES]
 app.conf.task_routes = {f"{queue}.*": {"queue": queue} for queue in SERVICE_QUEUES}
+
+
+def _deliver_every_task_twice() -> None:
+    """Fault profile `duplicate`: every task message is published twice (chaos runs, tests)."""
+    send_once = app.amqp.send_task_message
+
+    def send_twice(producer, name, message, **kwargs):
+        send_once(producer, name, message, **kwargs)
+        return send_once(producer, name, message, **kwargs)
+
+    app.amqp.send_task_message = send_twice
+
+
+@app.on_after_finalize.connect
+def _apply_fault_profile(sender, **kwargs) -> None:
+    if "duplicate" in os.environ.get("SAGA_FAULT_PROFILE", "").split(","):
+        _deliver_every_task_twice()
+
 
 # Beat's once-a-second backstops: their log lines only matter when they found work.
 BACKSTOP_TASKS = {"checkout.sweep_overdue", "checkout.outbox_relay", "checkout.idempotency_cleanup"}

