@@ -81,6 +81,14 @@ def _worker_args(name: str, *, concurrency: int) -> list[str]:
     ]
 
 
+def _wait_ready(worker: subprocess.Popen, name: str, log_name: str) -> None:
+    wait_for(
+        lambda: worker.poll() is None and app.control.ping(destination=[name], timeout=0.5),
+        timeout=60,
+        what=f"worker {name} to answer a ping (see test-artifacts/{log_name})",
+    )
+
+
 def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -101,11 +109,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
             conn.default_channel.queue_purge(queue)
     worker = _start(_worker_args(WORKER_NAME, concurrency=8), "worker.log")
     try:
-        wait_for(
-            lambda: worker.poll() is None and app.control.ping(destination=[WORKER_NAME], timeout=0.5),
-            timeout=60,
-            what="the Celery worker to answer a ping (see test-artifacts/worker.log)",
-        )
+        _wait_ready(worker, WORKER_NAME, "worker.log")
         yield WORKER_NAME
     finally:
         _stop(worker)
@@ -126,11 +130,7 @@ def duplicating_worker(celery_worker, monkeypatch) -> Iterator[str]:
     monkeypatch.setattr(app.amqp, "send_task_message", app.amqp.send_task_message)  # restored after the test
     _deliver_every_task_twice()
     try:
-        wait_for(
-            lambda: worker.poll() is None and app.control.ping(destination=[name], timeout=0.5),
-            timeout=60,
-            what="the duplicating worker to answer a ping",
-        )
+        _wait_ready(worker, name, "duplicating-worker.log")
         yield name
         wait_quiet(name)
     finally:
