@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -6,13 +7,14 @@ from rest_framework.views import APIView
 from orders.models import Order
 
 from . import selectors
-from .serializers import DeadlineOut, EventOut, EventsQuery
+from .serializers import DeadlineOut, EventMessageOut, EventOut, EventsQuery
 
 
 class EventsApi(APIView):
     """The saga event log. `?orderId=N` shows only that order's events (seed 000's monitoring tool);
     without it, the newest 1000 events."""
 
+    @extend_schema(parameters=[EventsQuery], responses=EventMessageOut(many=True))
     def get(self, request):
         query = EventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -24,6 +26,7 @@ class EventsApi(APIView):
 class OrderEventsApi(APIView):
     """One order's events, in the order they happened."""
 
+    @extend_schema(responses=EventMessageOut(many=True))
     def get(self, request, pk: int):
         order = get_object_or_404(Order, pk=pk)
         return Response(EventOut(selectors.events_of_order(order.pk), many=True).data)

@@ -24,6 +24,16 @@ class EventOut(serializers.BaseSerializer):
         return event.as_message()
 
 
+class EventMessageOut(serializers.Serializer):
+    """What every event carries; each event type adds its own fields (see README, "What happens to an order")."""
+
+    eventType = serializers.CharField()
+    timestamp = serializers.IntegerField(help_text="Milliseconds since the epoch.")
+    orderId = serializers.IntegerField()
+    sagaId = serializers.IntegerField(allow_null=True)
+    service = serializers.CharField()
+
+
 class EventsQuery(serializers.Serializer):
     orderId = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
 

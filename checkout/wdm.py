@@ -9,6 +9,8 @@ attempt, and its answer waits until the attempt is settled (ADR 0004).
 import re
 
 from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -36,6 +38,71 @@ REASONS = {
     "UNKNOWN_ITEM": "unknown item",
     "DEADLINE": "the checkout did not finish before its deadline",
 }
+
+
+class UserOut(serializers.Serializer):
+    user_id = serializers.CharField()
+    credit = serializers.IntegerField()
+
+
+class NewUserOut(serializers.Serializer):
+    user_id = serializers.CharField()
+
+
+class DoneOut(serializers.Serializer):
+    msg = serializers.CharField()
+
+
+class NewItemOut(serializers.Serializer):
+    item_id = serializers.CharField()
+
+
+class ItemOut(serializers.Serializer):
+    stock = serializers.IntegerField()
+    price = serializers.IntegerField()
+
+
+class ItemStockOut(ItemOut):
+    item_id = serializers.CharField()
+
+
+class NewOrderOut(serializers.Serializer):
+    order_id = serializers.CharField()
+
+
+class WdmOrderOut(serializers.Serializer):
+    order_id = serializers.CharField()
+    paid = serializers.BooleanField()
+    items = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="[[item_id, quantity], ...]"
+    )
+    user_id = serializers.CharField()
+    total_cost = serializers.IntegerField()
+
+
+class AddItemOut(serializers.Serializer):
+    order_id = serializers.CharField()
+    total_cost = serializers.IntegerField()
+
+
+class CheckoutOut(serializers.Serializer):
+    order_id = serializers.CharField()
+    paid = serializers.BooleanField()
+    attempt = serializers.IntegerField()
+
+
+class RefusedOut(serializers.Serializer):
+    error = serializers.CharField(help_text="OUT_OF_STOCK, POINT_LIMIT, UNKNOWN_ACCOUNT, UNKNOWN_ITEM, DEADLINE, ...")
+    detail = serializers.CharField()
+
+
+class CheckoutRefusedOut(CheckoutOut, RefusedOut):
+    pass
+
+
+def _documented(ok: type[serializers.Serializer], extra: dict | None = None) -> object:
+    """Every /wdm route: no body; its answer, and a 400 / 404 that name what went wrong."""
+    return extend_schema(request=None, responses={200: ok, 400: RefusedOut, 404: RefusedOut, **(extra or {})})
 
 
 def _number(value: str, name: str, *, maximum: int, minimum: int = 0) -> int:
@@ -76,12 +143,14 @@ def _credit(account: PointAccount) -> Response:
 
 
 class CreateUser(WdmView):
+    @_documented(NewUserOut)
     @idempotent
     def post(self, request):
         return Response({"user_id": payment.points_account_create().user_id})
 
 
 class BatchInitUsers(WdmView):
+    @_documented(DoneOut)
     def post(self, request, n: str, money: str):
         payment.points_batch_init(
             n=_number(n, "n", maximum=MAX_BATCH), money=_number(money, "money", maximum=MAX_AMOUNT)
@@ -90,11 +159,13 @@ class BatchInitUsers(WdmView):
 
 
 class FindUser(WdmView):
+    @_documented(UserOut)
     def get(self, request, user_id: str):
         return _credit(PointAccount.objects.get(pk=_user(user_id)))
 
 
 class AddFunds(WdmView):
+    @_documented(UserOut)
     @idempotent
     def post(self, request, user_id: str, amount: str):
         account = payment.points_deposit(
@@ -104,6 +175,7 @@ class AddFunds(WdmView):
 
 
 class Pay(WdmView):
+    @_documented(UserOut)
     @idempotent
     def post(self, request, user_id: str, amount: str):
         return _credit(payment.points_pay(user_id=_user(user_id), amount=_number(amount, "amount", maximum=MAX_AMOUNT)))
@@ -117,6 +189,7 @@ def _stock(item: Currency) -> Response:
 
 
 class CreateItem(WdmView):
+    @_documented(NewItemOut)
     @idempotent
     def post(self, request, price: str):
         item = stock.item_create(price=_number(price, "price", maximum=MAX_AMOUNT))
@@ -124,6 +197,7 @@ class CreateItem(WdmView):
 
 
 class BatchInitItems(WdmView):
+    @_documented(DoneOut)
     def post(self, request, n: str, starting_stock: str, price: str):
         stock.stock_batch_init(
             n=_number(n, "n", maximum=MAX_BATCH),
@@ -134,12 +208,14 @@ class BatchInitItems(WdmView):
 
 
 class FindItem(WdmView):
+    @_documented(ItemOut)
     def get(self, request, item_id: str):
         item = Currency.objects.get(pk=_key(item_id, "item"))
         return Response({"stock": item.stock, "price": item.rate})
 
 
 class AddStock(WdmView):
+    @_documented(ItemStockOut)
     @idempotent
     def post(self, request, item_id: str, amount: str):
         return _stock(
@@ -148,6 +224,7 @@ class AddStock(WdmView):
 
 
 class SubtractStock(WdmView):
+    @_documented(ItemStockOut)
     @idempotent
     def post(self, request, item_id: str, amount: str):
         return _stock(
@@ -161,12 +238,14 @@ class SubtractStock(WdmView):
 
 
 class CreateOrder(WdmView):
+    @_documented(NewOrderOut)
     @idempotent
     def post(self, request, user_id: str):
         return Response({"order_id": str(order_start_empty(holder_id=_user(user_id)).pk)})
 
 
 class BatchInitOrders(WdmView):
+    @_documented(DoneOut)
     def post(self, request, n: str, n_items: str, n_users: str, item_price: str):
         orders_batch_init(
             n=_number(n, "n", maximum=MAX_BATCH),
@@ -178,6 +257,7 @@ class BatchInitOrders(WdmView):
 
 
 class FindOrder(WdmView):
+    @_documented(WdmOrderOut)
     def get(self, request, order_id: str):
         order = Order.objects.get(pk=_key(order_id, "order"))
         return Response(
@@ -194,6 +274,7 @@ class FindOrder(WdmView):
 
 
 class AddItem(WdmView):
+    @_documented(AddItemOut)
     @idempotent
     def post(self, request, order_id: str, item_id: str, quantity: str):
         order = order_add_item(
@@ -207,6 +288,7 @@ class AddItem(WdmView):
 class Checkout(WdmView):
     """Answers when the attempt is settled: 200 if paid; 400 with the reason once every compensation ran."""
 
+    @_documented(CheckoutOut, {400: CheckoutRefusedOut, 503: RefusedOut})
     def post(self, request, order_id: str):
         try:
             saga = checkout_order(order_id=_key(order_id, "order"))

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.defaults import page_not_found
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -9,17 +11,24 @@ from rest_framework.reverse import reverse
 ROOT_LINKS = ("points", "orders", "currencies", "exchanges", "transactions", "deadlines", "events")
 
 
+@extend_schema(exclude=True)
 @api_view(["GET"])
 def api_root(request):
     """The seed-dialect API. Start with POST /points, then POST /orders; admin at /admin/."""
     links = {name: reverse(name, request=request) for name in ROOT_LINKS}
     links["admin"] = request.build_absolute_uri("/admin/")
+    links["schema"] = reverse("schema", request=request)
+    links["swagger-ui"] = reverse("swagger-ui", request=request)
+    links["redoc"] = reverse("redoc", request=request)
     return Response(links)
 
 
 urlpatterns = [
     path("", api_root, name="api-root"),
     path("admin/", admin.site.urls),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("points.urls")),
     path("", include("orders.urls")),
     path("", include("exchanges.urls")),

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
@@ -5,16 +6,31 @@ from checkout.idempotency import idempotent
 from checkout.services import order_place
 
 from .models import Order
-from .serializers import OrderOut, OrderPlaceIn
+from .serializers import OrderOut, OrderPlaceIn, OrdersQuery
 
 
 class OrdersApi(generics.ListCreateAPIView):
-    """Orders. POST `{holderId, currencyId, amount}` places an order and starts its saga."""
+    """Orders, newest first, filtered by `?status=` and `?holderId=`. POST `{holderId, currencyId, amount}`
+    places an order and starts its saga."""
 
-    queryset = Order.objects.prefetch_related("lines")
+    def get_queryset(self):
+        orders = Order.objects.prefetch_related("lines").order_by("-id")
+        if self.request.method != "GET":
+            return orders
+        query = OrdersQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        if "status" in query.validated_data:
+            orders = orders.filter(status=query.validated_data["status"])
+        if "holderId" in query.validated_data:
+            orders = orders.filter(holder_id=query.validated_data["holderId"])
+        return orders
 
     def get_serializer_class(self):
         return OrderPlaceIn if self.request.method == "POST" else OrderOut
+
+    @extend_schema(parameters=[OrdersQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @idempotent
     def create(self, request, *args, **kwargs):

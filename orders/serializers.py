@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from config.api import IdField, StrictIntegerField
 
-from .models import Order
+from .models import Order, OrderStatus
 from .services import MAX_LINE_AMOUNT, MAX_LINES
 
 CURRENCY_ID = {"min_value": 1, "max_value": 2**31 - 1}
@@ -32,6 +32,11 @@ class OrderPlaceIn(serializers.Serializer):
         else:
             raise serializers.ValidationError({"amount": ["This field is required (or give lines)."]})
         return data
+
+
+class OrdersQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    holderId = IdField(required=False)
 
 
 class OrderOut(serializers.ModelSerializer):

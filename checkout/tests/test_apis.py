@@ -163,7 +163,8 @@ def test_deadlines_show_each_pending_attempt(client, usd):
     response = client.get("/deadlines")
     # then
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json()["count"] == 1
+    assert response.json()["results"] == [
         {
             "sagaId": saga.pk,
             "orderId": order["id"],
@@ -183,4 +184,4 @@ def test_no_deadlines_is_an_empty_list(client):
     response = client.get("/deadlines")
     # then
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "django_celery_beat",
     "orders",
     "points",
@@ -108,6 +109,27 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Saga orchestrator API",
+    "DESCRIPTION": (
+        "Two dialects on one saga. The seed dialect (seed 000: points, orders, exchanges, events) "
+        "is JSON and camelCase; the checkout dialect under /wdm (seed 004) takes its values as path "
+        "segments and answers a checkout only when its saga attempt is settled."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "SagaStatusEnum": "checkout.models.SagaStatus",
+        "ParticipantStatusEnum": "checkout.participant.ParticipantStatus",
+        "RejectionReasonEnum": "orders.models.RejectionReason",
+    },
 }
 
 # --- Redis and Celery -----------------------------------------------------------------

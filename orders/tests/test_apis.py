@@ -465,7 +465,7 @@ def test_malformed_json_is_rejected(client, usd, body):
 
 
 @pytest.mark.django_db
-def test_orders_are_listed_oldest_first(client, usd):
+def test_orders_are_listed_newest_first(client, usd):
     # given
     first = post_order(client, {"holderId": "jjy", "amount": 500}).json()
     second = post_order(client, {"holderId": "kim", "amount": 7}).json()
@@ -473,7 +473,7 @@ def test_orders_are_listed_oldest_first(client, usd):
     response = client.get("/orders")
     # then
     assert response.status_code == 200
-    assert response.json() == [first, second]
+    assert response.json() == {"count": 2, "next": None, "previous": None, "results": [second, first]}
 
 
 @pytest.mark.django_db
@@ -482,7 +482,7 @@ def test_no_orders_is_an_empty_list(client):
     response = client.get("/orders")
     # then
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
 @pytest.mark.django_db
@@ -516,3 +516,33 @@ def test_order_id_that_is_not_a_number_is_404(client, order_id):
     response = client.get(f"/orders/{order_id}")
     # then
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_orders_are_filtered_by_status_and_holder(client, usd):
+    # given
+    mine = post_order(client, {"holderId": "jjy", "amount": 1}).json()
+    post_order(client, {"holderId": "kim", "amount": 1})
+    Order.objects.filter(pk=mine["id"]).update(status="REJECTED", rejection_reason="DEADLINE")
+    # when / then
+    by_holder = client.get("/orders", {"holderId": "jjy"}).json()
+    assert [o["id"] for o in by_holder["results"]] == [mine["id"]]
+    assert client.get("/orders", {"status": "REJECTED"}).json()["count"] == 1
+    assert client.get("/orders", {"status": "PENDING", "holderId": "jjy"}).json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_a_bad_filter_is_a_400(client, usd):
+    response = client.get("/orders", {"status": "LOST"})
+    assert response.status_code == 400
+    assert "status" in response.json()
+
+
+@pytest.mark.django_db
+def test_lists_are_paginated(client, usd):
+    for _ in range(101):
+        Order.objects.create(holder_id="jjy")
+    first = client.get("/orders").json()
+    assert (first["count"], len(first["results"])) == (101, 100)
+    assert first["next"].endswith("/orders?page=2")
+    assert len(client.get("/orders", {"page": 2}).json()["results"]) == 1

@@ -245,7 +245,7 @@ def test_accounts_are_listed_by_user_id(client):
     response = client.get("/points")
     # then
     assert response.status_code == 200
-    assert response.json() == [{"userId": "jjy", "point": 10000}, {"userId": "zed", "point": 1}]
+    assert response.json()["results"] == [{"userId": "jjy", "point": 10000}, {"userId": "zed", "point": 1}]
 
 
 @pytest.mark.django_db
@@ -254,7 +254,7 @@ def test_no_accounts_is_an_empty_list(client):
     response = client.get("/points")
     # then
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
 @pytest.mark.django_db
@@ -296,4 +296,4 @@ def test_no_transactions_is_an_empty_list(client):
     response = client.get("/transactions")
     # then
     assert response.status_code == 200
-    assert response.json() == []
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
