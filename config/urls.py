@@ -8,6 +8,8 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from config import health
+
 ROOT_LINKS = ("points", "orders", "currencies", "exchanges", "transactions", "deadlines", "events")
 
 
@@ -25,6 +27,8 @@ def api_root(request):
 
 urlpatterns = [
     path("", api_root, name="api-root"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

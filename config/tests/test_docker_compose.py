@@ -144,3 +144,8 @@ def test_dockerfile_runs_the_app_unprivileged():
     assert users and users[-1] not in {"root", "0"}
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".venv", ".run", ".git", "**/__pycache__", "staticfiles", "test-artifacts"} <= ignored
+
+
+def test_the_web_healthcheck_probes_healthz(compose):
+    probe = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8088/healthz" in probe

@@ -1,0 +1,65 @@
+"""Probes for an orchestrator: /healthz (the process answers) and /readyz (it can do its work).
+
+/readyz answers 503 naming what failed: the database, Redis (locks and the waiting
+checkouts' notifications), or a service queue that no worker consumes.
+"""
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+
+from config.celery import SERVICE_QUEUES, app
+
+TIMEOUT_SECONDS = 1.0
+
+
+def healthz(request) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as error:  # any failure makes the probe say so
+        return f"{type(error).__name__}: {error}".strip()
+    return None
+
+
+def _redis() -> str | None:
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+        )
+        client.ping()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}".strip()
+    return None
+
+
+def _workers() -> tuple[dict[str, list[str]], str | None]:
+    try:
+        replies = app.control.inspect(timeout=TIMEOUT_SECONDS).active_queues() or {}
+    except Exception as error:
+        return {}, f"{type(error).__name__}: {error}".strip()
+    consumers = {queue: [] for queue in SERVICE_QUEUES}
+    for worker, queues in replies.items():
+        for queue in queues:
+            if queue["name"] in consumers:
+                consumers[queue["name"]].append(worker)
+    idle = [queue for queue, workers in consumers.items() if not workers]
+    return consumers, (f"no worker consumes: {', '.join(idle)}" if idle else None)
+
+
+def readyz(request) -> JsonResponse:
+    consumers, workers_error = _workers()
+    checks = {"database": _database(), "redis": _redis(), "workers": workers_error}
+    failed = [name for name, error in checks.items() if error]
+    body = {
+        "status": "unavailable" if failed else "ready",
+        "failed": failed,
+        "errors": {name: error for name, error in checks.items() if error},
+        "queues": consumers,
+    }
+    return JsonResponse(body, status=503 if failed else 200)
