@@ -1,0 +1,115 @@
+"""The event follower (`manage.py saga_events`) and its server-sent-events twin (`GET /events/stream`)."""
+
+import json
+import threading
+import time
+from io import StringIO
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from checkout.models import SagaEvent
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _event(order: Order, event_type: str) -> SagaEvent:
+    return SagaEvent.objects.create(order=order, event_type=event_type, service="orders", timestamp=timezone.now())
+
+
+@pytest.fixture
+def two_orders():
+    first, second = Order.objects.create(holder_id="a"), Order.objects.create(holder_id="b")
+    _event(first, "OrderCreated")
+    _event(second, "OrderCreated")
+    _event(first, "OrderRejected")
+    return first, second
+
+
+def test_the_follower_prints_one_json_line_per_event_of_the_order_asked(two_orders):
+    first, _ = two_orders
+    out = StringIO()
+    call_command("saga_events", order=first.pk, stdout=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(m["orderId"], m["eventType"]) for m in lines] == [(first.pk, "OrderCreated"), (first.pk, "OrderRejected")]
+    assert all(set(m) >= {"eventType", "timestamp", "orderId"} for m in lines)
+
+
+def test_without_an_order_it_prints_them_all(two_orders):
+    out = StringIO()
+    call_command("saga_events", stdout=out)
+    assert len(out.getvalue().splitlines()) == 3
+
+
+def test_following_prints_the_events_that_happen_afterwards(two_orders):
+    first, second = two_orders
+    out = StringIO()
+
+    def later() -> None:
+        time.sleep(1.0)  # the follower is polling by then; the event must still appear
+        _event(first, "CompensationCompleted")
+        _event(second, "OrderPlaced")
+        connection.close()
+
+    writer = threading.Thread(target=later)
+    writer.start()
+    call_command("saga_events", order=first.pk, follow=True, seconds=3, stdout=out)
+    writer.join()
+    types = [json.loads(line)["eventType"] for line in out.getvalue().splitlines()]
+    assert types == ["OrderCreated", "OrderRejected", "CompensationCompleted"]
+
+
+def _read_sse(response: requests.Response, count: int) -> list[dict]:
+    messages, fields = [], {}
+    for line in response.iter_lines(chunk_size=1, decode_unicode=True):  # no waiting for a full buffer
+        if line == "":
+            if "data" in fields:
+                messages.append(fields)
+                if len(messages) == count:
+                    return messages
+            fields = {}
+        elif not line.startswith(":") and ": " in line:
+            key, value = line.split(": ", 1)
+            fields[key] = value
+    return messages
+
+
+def test_the_stream_sends_an_orders_events_then_the_new_ones(live_server, two_orders):
+    first, second = two_orders
+    with requests.get(
+        f"{live_server.url}/events/stream", params={"orderId": first.pk, "seconds": 5}, stream=True, timeout=10
+    ) as r:
+        assert r.headers["Content-Type"] == "text/event-stream"
+        threading.Timer(1.0, lambda: (_event(second, "OrderPlaced"), _event(first, "OrderPlaced"))).start()
+        messages = _read_sse(r, 3)
+    assert [m["event"] for m in messages] == ["OrderCreated", "OrderRejected", "OrderPlaced"]
+    assert {json.loads(m["data"])["orderId"] for m in messages} == {first.pk}
+    assert all(m["id"].isdigit() for m in messages)
+
+
+def test_the_stream_resumes_after_the_last_event_id(live_server, two_orders):
+    first, _ = two_orders
+    created = SagaEvent.objects.filter(order=first).order_by("id").first()
+    headers = {"Last-Event-ID": str(created.pk)}
+    params = {"orderId": first.pk, "seconds": 5}
+    with requests.get(f"{live_server.url}/events/stream", params=params, headers=headers, stream=True, timeout=10) as r:
+        messages = _read_sse(r, 1)
+    assert [m["event"] for m in messages] == ["OrderRejected"]
+
+
+def test_a_bad_order_id_is_a_400(client):
+    assert client.get("/events/stream", {"orderId": "abc"}).status_code == 400
+
+
+def test_a_stream_ends_after_the_seconds_asked(live_server, two_orders):
+    first, _ = two_orders
+    started = time.monotonic()
+    params = {"orderId": first.pk, "seconds": 1}
+    with requests.get(f"{live_server.url}/events/stream", params=params, stream=True, timeout=10) as r:
+        messages = _read_sse(r, 10)  # returns when the server ends the stream
+    assert len(messages) == 2
+    assert time.monotonic() - started < 5
