@@ -12,7 +12,8 @@ from orders.models import Order
 
 from . import selectors
 from .follow import events_follow
-from .serializers import DeadlineOut, EventMessageOut, EventOut, EventsQuery
+from .models import MyPage
+from .serializers import DeadlineOut, EventMessageOut, EventOut, EventsQuery, MyPageOut
 
 
 class EventsApi(APIView):
@@ -35,6 +36,15 @@ class OrderEventsApi(APIView):
     def get(self, request, pk: int):
         order = get_object_or_404(Order, pk=pk)
         return Response(EventOut(selectors.events_of_order(order.pk), many=True).data)
+
+
+class MyPageApi(APIView):
+    """Seed 001's "my page": balance, orders with status and reason, exchanges, in one read of a
+    projection kept up to date from the event log and the ledger."""
+
+    @extend_schema(responses=MyPageOut)
+    def get(self, request, user_id: str):
+        return Response(MyPageOut(get_object_or_404(MyPage, pk=user_id)).data)
 
 
 class DeadlinesApi(generics.ListAPIView):

@@ -141,3 +141,23 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class MyPage(models.Model):
+    """The read model of seed 001's "my page": one row per user, kept up to date from the logs.
+
+    Written only by checkout.mypage, in the transaction of the event or ledger entry it
+    folds in; read in one query. `manage.py mypage_rebuild` folds the logs again.
+    """
+
+    user_id = models.CharField(max_length=64, primary_key=True)
+    balance = models.BigIntegerField(default=0)
+    orders = models.JSONField(default=dict, help_text="Order id -> what the user sees of it (the latest 100).")
+    exchanges = models.JSONField(default=dict, help_text="Attempt id -> the exchange made for it (the latest 100).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "my page"
+
+    def __str__(self) -> str:
+        return f"My page of {self.user_id}"

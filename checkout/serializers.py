@@ -48,3 +48,16 @@ class DeadlineOut(serializers.ModelSerializer):
     class Meta:
         model = Saga
         fields = ["sagaId", "orderId", "attempt", "deadline", "status", "reason", "decidedAt", "compensatedAt"]
+
+
+class MyPageOut(serializers.Serializer):
+    userId = serializers.CharField(source="user_id")
+    balance = serializers.IntegerField()
+    orders = serializers.SerializerMethodField(help_text="Newest first: orderId, status, reason, cost, lines, attempt.")
+    exchanges = serializers.SerializerMethodField(help_text="Newest first: orderId, sagaId, status, point, lines.")
+
+    def get_orders(self, page) -> list[dict]:
+        return [page.orders[key] for key in sorted(page.orders, key=int, reverse=True)]
+
+    def get_exchanges(self, page) -> list[dict]:
+        return [page.exchanges[key] for key in sorted(page.exchanges, key=int, reverse=True)]

@@ -3,6 +3,7 @@ import uuid
 from django.db import connection, transaction
 from django.db.models import F
 
+from checkout.mypage import mypage_on_account_open, mypage_on_balances_set, mypage_on_entry
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
 from config.errors import Refused
 
@@ -16,9 +17,19 @@ class BalanceTooLarge(Refused):
         super().__init__("BALANCE_TOO_LARGE", f"a balance may not exceed {MAX_BALANCE}")
 
 
+def _ledger(**fields: object) -> PointEntry:
+    """Append to the ledger; the "my page" projection folds the entry in, in the same transaction."""
+    entry = PointEntry.objects.create(**fields)
+    mypage_on_entry(entry)
+    return entry
+
+
 def points_account_create() -> PointAccount:
     """Open an empty account under a new id (a UUID: it never collides with batch_init's "0".."n-1")."""
-    return PointAccount.objects.create(pk=str(uuid.uuid4()))
+    with transaction.atomic():
+        account = PointAccount.objects.create(pk=str(uuid.uuid4()))
+        mypage_on_account_open(account.pk)
+        return account
 
 
 def points_deposit(*, user_id: str, amount: int, open_account: bool = True) -> PointAccount:
@@ -32,7 +43,7 @@ def points_deposit(*, user_id: str, amount: int, open_account: bool = True) -> P
         if not added:
             PointAccount.objects.get(pk=user_id)  # an unknown account raises DoesNotExist
             raise BalanceTooLarge()
-        PointEntry.objects.create(account_id=user_id, kind=EntryKind.DEPOSIT, amount=amount)
+        _ledger(account_id=user_id, kind=EntryKind.DEPOSIT, amount=amount)
         return PointAccount.objects.get(pk=user_id)
 
 
@@ -43,7 +54,7 @@ def points_pay(*, user_id: str, amount: int) -> PointAccount:
         account = PointAccount.objects.get(pk=user_id)  # an unknown account raises DoesNotExist
         if not paid:
             raise Refused("POINT_LIMIT", f"user {user_id} has {account.balance}, not {amount}")
-        PointEntry.objects.create(account_id=user_id, kind=EntryKind.PAYMENT, amount=-amount)
+        _ledger(account_id=user_id, kind=EntryKind.PAYMENT, amount=-amount)
         return account
 
 
@@ -68,6 +79,7 @@ def points_batch_init(*, n: int, money: int) -> None:
             """,
             {"n": n, "money": money, "kind": EntryKind.SET},
         )
+        mypage_on_balances_set(user_ids_from=0, user_ids_to=n - 1, balance=money)
 
 
 def points_use(*, saga_id: int, order_id: int, user_id: str, amount: int) -> Outcome:
@@ -78,7 +90,7 @@ def points_use(*, saga_id: int, order_id: int, user_id: str, amount: int) -> Out
         if not debited:
             exists = PointAccount.objects.filter(pk=user_id).exists()
             raise StepFailed("POINT_LIMIT" if exists else "UNKNOWN_ACCOUNT")
-        PointEntry.objects.create(account_id=user_id, kind=EntryKind.USE, amount=-amount, saga_id=saga_id)
+        _ledger(account_id=user_id, kind=EntryKind.USE, amount=-amount, saga_id=saga_id)
         use.balance_after = PointAccount.objects.values_list("balance", flat=True).get(pk=user_id)
 
     return apply_once(PointUse, saga_id=saga_id, order_id=order_id, effect=debit, user_id=user_id, amount=amount)
@@ -89,7 +101,7 @@ def points_use_compensate(*, saga_id: int, order_id: int) -> Outcome:
 
     def refund(use: PointUse) -> None:
         PointAccount.objects.filter(pk=use.user_id).update(balance=F("balance") + use.amount)
-        PointEntry.objects.create(account_id=use.user_id, kind=EntryKind.REFUND, amount=use.amount, saga_id=saga_id)
+        _ledger(account_id=use.user_id, kind=EntryKind.REFUND, amount=use.amount, saga_id=saga_id)
         use.balance_after = PointAccount.objects.values_list("balance", flat=True).get(pk=use.user_id)
 
     return compensate_once(PointUse, saga_id=saga_id, order_id=order_id, undo=refund)
