@@ -1,10 +1,14 @@
 import statistics
 from collections import Counter
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Avg, Count, F, QuerySet
+from django.utils import timezone
 
-from .models import Saga, SagaEvent
+from .models import OutboxMessage, Saga, SagaEvent, SagaStatus
+from .saga import STEPS
 
 RECENT_EVENTS = 1000
 
@@ -43,3 +47,83 @@ def deadline_lateness(*, since: datetime | None = None, saga_ids: list[int] | No
         "p95Ms": lateness[min(len(lateness) - 1, round(0.95 * (len(lateness) - 1)))],
         "maxMs": lateness[-1],
     }
+
+
+IN_FLIGHT_SHOWN = 50
+LATEST_SHOWN = 10
+STUCK_AFTER = timedelta(seconds=10)  # beyond the sweeper's and the relay's intervals: something is not running
+
+
+@dataclass
+class InFlight:
+    saga: Saga
+    seconds_left: float  # negative once past the deadline
+    steps_applied: list[str]
+
+
+@dataclass
+class Dashboard:
+    now: datetime
+    in_flight: list[InFlight]
+    in_flight_count: int
+    outcomes: dict[str, int]  # the last hour's decisions: APPROVED / REJECTED
+    reasons: list[tuple[str, int]]  # the last hour's rejections by reason, most frequent first
+    mean_decision_ms: int | None
+    needs_attention: list[Saga]
+    latest: list[Saga]  # the latest decisions, newest first
+    compensations_unfinished: int
+    overdue: int
+    outbox_stuck: int
+
+    @property
+    def decided(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def mean_decision_text(self) -> str | None:
+        if self.mean_decision_ms is None:
+            return None
+        ms = self.mean_decision_ms
+        return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+    @property
+    def attention_count(self) -> int:
+        return len(self.needs_attention) + self.compensations_unfinished + self.overdue + self.outbox_stuck
+
+
+def saga_dashboard(*, now: datetime | None = None, window: timedelta = timedelta(hours=1)) -> Dashboard:
+    """What an operator looks at first: attempts in flight, the last hour's outcomes, and what needs a person."""
+    now = now or timezone.now()
+    pending = Saga.objects.filter(status=SagaStatus.PENDING)
+    shown = list(pending.select_related("order").order_by("deadline_at")[:IN_FLIGHT_SHOWN])
+    applied: dict[int, list[str]] = {saga.pk: [] for saga in shown}
+    for step in STEPS:
+        for saga_id in step.record.objects.filter(saga_id__in=applied, status="APPLIED").values_list(
+            "saga_id", flat=True
+        ):
+            applied[saga_id].append(step.service)
+    decided = Saga.objects.filter(decided_at__gte=now - window)
+    outcomes = dict(decided.values_list("status").annotate(n=Count("id")).order_by())
+    reasons = list(
+        decided.filter(status=SagaStatus.REJECTED).values_list("reason").annotate(n=Count("id")).order_by("-n")
+    )
+    mean = decided.aggregate(mean=Avg(F("decided_at") - F("created_at")))["mean"]
+    unfinished = Saga.objects.filter(
+        status=SagaStatus.REJECTED, compensated_at=None, needs_attention=False, decided_at__lt=now - STUCK_AFTER
+    )
+    grace = timedelta(seconds=settings.SAGA_SWEEP_GRACE_SECONDS)
+    return Dashboard(
+        now=now,
+        in_flight=[InFlight(saga, (saga.deadline_at - now).total_seconds(), applied[saga.pk]) for saga in shown],
+        in_flight_count=pending.count(),
+        outcomes={status: outcomes.get(status, 0) for status in (SagaStatus.APPROVED, SagaStatus.REJECTED)},
+        reasons=reasons,
+        mean_decision_ms=round(mean.total_seconds() * 1000) if mean is not None else None,
+        needs_attention=list(Saga.objects.filter(needs_attention=True).select_related("order").order_by("decided_at")),
+        latest=list(
+            Saga.objects.exclude(decided_at=None).select_related("order").order_by("-decided_at")[:LATEST_SHOWN]
+        ),
+        compensations_unfinished=unfinished.count(),
+        overdue=pending.filter(deadline_at__lt=now - grace - STUCK_AFTER).count(),
+        outbox_stuck=OutboxMessage.objects.filter(published_at=None, created_at__lt=now - STUCK_AFTER).count(),
+    )

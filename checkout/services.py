@@ -203,16 +203,40 @@ def saga_approve(*, saga_id: int) -> str:
         return "APPROVED"
 
 
-def saga_reject(*, saga_id: int, reason: str, fired_by: str | None = None, failed_step: str | None = None) -> str:
+def saga_reject(
+    *,
+    saga_id: int,
+    reason: str,
+    fired_by: str | None = None,
+    failed_step: str | None = None,
+    by: str | None = None,
+) -> str:
     """Reject an attempt if it is still PENDING; its compensations are sent after commit."""
     with transition_lock(saga_id), transaction.atomic():
         saga = _load(saga_id)
         if saga.status != SagaStatus.PENDING:
             return f"SKIPPED (saga {saga.status})"
-        return _reject(saga, reason=reason, now=timezone.now(), fired_by=fired_by, failed_step=failed_step)
+        return _reject(saga, reason=reason, now=timezone.now(), fired_by=fired_by, failed_step=failed_step, by=by)
 
 
-def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None, failed_step: str | None = None) -> str:
+def saga_force_reject(*, saga_id: int, by: str) -> bool:
+    """An operator's rejection of a PENDING attempt (ADR 0007); a second click finds nothing to do (False).
+
+    It is the deadline's transition with another reason: any step may be running, so every
+    step is compensated, and those that never ran get their tombstones.
+    """
+    return saga_reject(saga_id=saga_id, reason=RejectionReason.OPERATOR, by=by) == "REJECTED"
+
+
+def _reject(
+    saga: Saga,
+    *,
+    reason: str,
+    now: datetime,
+    fired_by: str | None,
+    failed_step: str | None = None,
+    by: str | None = None,
+) -> str:
     faults.inside_transition(saga)
     if not _compare_and_set(saga, status=SagaStatus.REJECTED, reason=reason, now=now):
         return "LOST"
@@ -234,6 +258,7 @@ def _reject(saga: Saga, *, reason: str, now: datetime, fired_by: str | None, fai
         id=order.pk,
         holderId=order.holder_id,
         reason=reason,
+        by=by,
     )
     to_undo = steps_that_may_have_applied(failed_step)
     if to_undo:

@@ -37,6 +37,7 @@ REASONS = {
     "UNKNOWN_ACCOUNT": "unknown user",
     "UNKNOWN_ITEM": "unknown item",
     "DEADLINE": "the checkout did not finish before its deadline",
+    "OPERATOR": "rejected by an operator",
 }
 
 

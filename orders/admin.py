@@ -1,7 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
-from checkout.models import Saga, SagaEvent
-from config.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline
+from checkout.admin import STEERING, steer
+from checkout.models import Saga, SagaEvent, SagaStatus
+from checkout.timeline import order_timeline
+from config.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, age_filter, can_steer
 
 from .models import Order, OrderLine
 
@@ -14,12 +20,21 @@ class OrderLineInline(ReadOnlyInline):
 
 class SagaInline(ReadOnlyInline):
     model = Saga
-    fields = ["attempt", "status", "reason", "version", "deadline_at", "decided_at", "compensated_at"]
+    fields = [
+        "attempt",
+        "status",
+        "reason",
+        "version",
+        "deadline_at",
+        "decided_at",
+        "compensated_at",
+        "needs_attention",
+    ]
 
 
 class EventInline(ReadOnlyInline):
     model = SagaEvent
-    fields = ["timestamp", "service", "event_type", "payload"]
+    fields = ["timestamp", "saga", "service", "event_type", "payload"]
     ordering = ["timestamp", "id"]
     verbose_name_plural = "events (in time order)"
     show_change_link = False
@@ -27,11 +42,61 @@ class EventInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The control room's order page: the attempts' timelines, and the buttons to steer them (ADR 0007)."""
+
     list_display = ["id", "holder_id", "status", "rejection_reason", "total_cost", "deadline_at", "created_at"]
-    list_filter = ["status", "rejection_reason"]
+    list_filter = ["status", "rejection_reason", age_filter("created_at")]
     search_fields = ["=id", "holder_id"]
+    search_help_text = "An order id, or a holder (user id)."
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, SagaInline, EventInline]
+    actions = ["force_reject"]
+
+    def has_steer_permission(self, request) -> bool:
+        return can_steer(request.user)
+
+    @admin.action(description="Force reject (orders being checked out; every step is undone)", permissions=["steer"])
+    def force_reject(self, request, queryset) -> None:
+        pending = Saga.objects.filter(order__in=queryset, status=SagaStatus.PENDING).values_list("pk", flat=True)
+        if not pending:
+            self.message_user(request, "Nothing to do: no selected order is being checked out.", messages.WARNING)
+            return
+        steer(request, list(pending), "force_reject")
+
+    def get_urls(self):
+        steer_url = path(
+            "<path:object_id>/steer/", self.admin_site.admin_view(self.steer_view), name="orders_order_steer"
+        )
+        return [steer_url, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id.isdigit():
+            timelines, loose_events = order_timeline(int(object_id))
+            extra_context |= {
+                "timelines": timelines,
+                "loose_events": loose_events,
+                "can_steer": can_steer(request.user),
+                "steer_url": reverse("admin:orders_order_steer", args=[object_id]),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    @require_POST
+    def steer_view(request, object_id: str):
+        """The order page's buttons: force reject, retry compensation, for one of the order's attempts."""
+        if not can_steer(request.user):
+            raise PermissionDenied
+        action, saga_id = request.POST.get("action"), request.POST.get("saga", "")
+        page = reverse("admin:orders_order_change", args=[object_id])
+        if action not in STEERING or not saga_id.isdigit() or not object_id.isdigit():
+            messages.error(request, "Unknown action or attempt.")
+            return redirect(page)
+        if not Saga.objects.filter(pk=int(saga_id), order_id=int(object_id)).exists():
+            messages.error(request, f"Attempt {saga_id} is not an attempt of order {object_id}.")
+            return redirect(page)
+        steer(request, [int(saga_id)], action)
+        return redirect(f"{page}#saga-timeline")
 
 
 @admin.register(OrderLine)

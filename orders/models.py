@@ -15,6 +15,7 @@ class RejectionReason(models.TextChoices):
     UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
     UNKNOWN_ITEM = "UNKNOWN_ITEM"
     DEADLINE = "DEADLINE"
+    OPERATOR = "OPERATOR", "OPERATOR (rejected by staff)"
 
 
 def reason_only_when_rejected(field: str, *, name: str) -> models.CheckConstraint:

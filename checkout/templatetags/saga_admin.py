@@ -1,0 +1,21 @@
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """`12 s ago`, `3 min ago`, `2 h ago`: an operator's sense of how recent, to the second while it matters."""
+    if moment is None:
+        return ""
+    seconds = max(0, round((timezone.now() - moment).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    if seconds < 172800:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"

@@ -1,0 +1,22 @@
+"""The admin as the saga's control room: the default site, with a dashboard (ADR 0007)."""
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
+
+
+class SagaAdminSite(admin.AdminSite):
+    site_header = "Saga orchestrator"
+    site_title = "Saga orchestrator"
+    index_title = "Control room"
+
+    def get_urls(self):
+        dashboard = path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard")
+        return [dashboard, *super().get_urls()]
+
+    def dashboard_view(self, request):
+        """Sagas in flight with the time left to their deadline, the last hour's outcomes, what needs a person."""
+        from checkout.selectors import saga_dashboard
+
+        context = {**self.each_context(request), "title": "Saga dashboard", "dashboard": saga_dashboard()}
+        return TemplateResponse(request, "admin/saga_dashboard.html", context)
