@@ -35,6 +35,8 @@ def events_follow(
         events = events.filter(order_id=order_id)
     seen: dict[int, object] = {}
     since = None if from_beginning else timezone.now()
+    if since is not None:  # what is already there, even within the look-back, is not news
+        seen = dict(events.filter(timestamp__gte=since - LOOKBACK).values_list("pk", "timestamp"))
     while True:
         page = events if since is None else events.filter(timestamp__gte=since - LOOKBACK)
         found = False

@@ -113,3 +113,21 @@ def test_a_stream_ends_after_the_seconds_asked(live_server, two_orders):
         messages = _read_sse(r, 10)  # returns when the server ends the stream
     assert len(messages) == 2
     assert time.monotonic() - started < 5
+
+
+def test_following_only_new_events_skips_the_recent_ones(two_orders):
+    _, second = two_orders  # their events are a moment old: inside the follower's look-back
+    out = StringIO()
+
+    def later() -> None:
+        time.sleep(1.0)
+        _event(second, "OrderPlaced")
+        connection.close()
+
+    writer = threading.Thread(target=later)
+    writer.start()
+    call_command("saga_events", follow=True, new=True, seconds=3, stdout=out)
+    writer.join()
+    assert [(json.loads(line)["orderId"], json.loads(line)["eventType"]) for line in out.getvalue().splitlines()] == [
+        (second.pk, "OrderPlaced")
+    ]
