@@ -31,6 +31,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Slow pages on a busy 2-core machine: wait up to 15 s for an expectation (Playwright's default is 5).
+expect.set_options(timeout=15_000)
 ADMIN_USERNAME = "alice"
 ADMIN_PASSWORD = "alice-saga-admin-1"
 
