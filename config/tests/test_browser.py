@@ -141,9 +141,46 @@ def test_the_orders_form_places_seed_000s_order(page, live_server, usd, no_publi
     assert Saga.objects.filter(order=order).count() == 1
     assert OutboxMessage.objects.filter(published_at=None).count() == 1  # kept for the relay, not sent
     # the form is the order form again, empty; not the answer's fields (status, deadline ...)
-    assert form_values(page, "holderId", "currencyId", "amount") == {"holderId": "", "currencyId": "", "amount": ""}
+    assert form_values(page, "holderId", "currencyId", "amount") == {"holderId": "", "currencyId": "1", "amount": ""}
     expect(page.locator("#post-object-form [name=status]")).to_have_count(0)
     screenshot(page, "orders-form-201")
+
+
+def test_the_orders_form_explains_how_to_send_several_lines(page, live_server):
+    # when
+    page.goto(f"{live_server.url}/orders")
+    # then
+    expect(page.locator("#post-object-form")).to_contain_text(
+        "This form places one line (Currencyid, Amount). For several lines in one order, use the Raw data tab: "
+        '{"holderId": "jjy", "lines": [{"currencyId": 1, "amount": 500}, {"currencyId": 2, "amount": 3}]}'
+    )
+    expect(page.locator("#post-object-form")).not_to_contain_text("Lists are not currently supported")
+
+
+def test_the_orders_raw_data_form_starts_from_seed_000s_request(page, live_server, usd, no_publish):
+    # given
+    points_deposit(user_id="jjy", amount=10_000)
+    page.goto(f"{live_server.url}/orders")
+    page.get_by_role("link", name="Raw data").click()
+    content = page.locator("#post-generic-content-form textarea[name=_content]")
+    assert json.loads(content.input_value()) == {"holderId": "", "currencyId": 1, "amount": None}
+    # when: the blanks filled in, nothing else changed
+    content.fill(json.dumps({"holderId": "jjy", "currencyId": 1, "amount": 500}))
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.locator("#post-generic-content-form").get_by_role("button", name="POST").click()
+    expect(page.locator(".request-info")).to_have_text("POST /orders")
+    # then
+    assert answer.value.status == 201
+    order = Order.objects.get()
+    status_line, body = shown_answer(page)
+    assert (status_line, body["id"], body["status"], body["totalCost"]) == (
+        "HTTP 201 Created",
+        order.pk,
+        "PENDING",
+        500,
+    )
+    assert list(order.lines.values_list("currency_id", "amount")) == [(1, 500)]
+    screenshot(page, "orders-raw-data-201")
 
 
 @pytest.mark.parametrize(
@@ -192,7 +229,7 @@ def test_an_unknown_currency_in_the_orders_form_is_a_400_naming_it(page, live_se
     assert not Order.objects.exists()
     assert not Saga.objects.exists()
     # the service refused it, not the form's validation: the form is offered afresh
-    assert form_values(page, "holderId", "currencyId", "amount") == {"holderId": "", "currencyId": "", "amount": ""}
+    assert form_values(page, "holderId", "currencyId", "amount") == {"holderId": "", "currencyId": "1", "amount": ""}
     screenshot(page, "orders-form-400-unknown-currency")
 
 
