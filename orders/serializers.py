@@ -18,9 +18,23 @@ class OrderPlaceIn(serializers.Serializer):
     """The seed's `{holderId, currencyId, amount}`, or `{holderId, lines: [{currencyId, amount}, ...]}`."""
 
     holderId = IdField()
-    currencyId = StrictIntegerField(required=False, help_text="Defaults to 1.", **CURRENCY_ID)
+    currencyId = StrictIntegerField(required=False, initial=1, help_text="Defaults to 1.", **CURRENCY_ID)
     amount = StrictIntegerField(required=False, help_text="Units of the currency.", **AMOUNT)
-    lines = OrderLineIn(many=True, required=False, max_length=MAX_LINES, allow_empty=False)
+    # DRF's HTML forms cannot fill a list of objects; the form says how to send several lines instead.
+    lines = OrderLineIn(
+        many=True,
+        required=False,
+        max_length=MAX_LINES,
+        allow_empty=False,
+        style={"template": "api/order_lines_fieldset.html"},
+    )
+
+    def get_initial(self) -> dict:
+        """The browsable API's Raw data form starts from this: the seed's request, without an empty `lines`,
+        which would be refused."""
+        initial = super().get_initial()
+        initial.pop("lines", None)
+        return initial
 
     def validate(self, data: dict) -> dict:
         if "lines" in data:
