@@ -112,7 +112,7 @@ class TimelineEvent:
 
     @property
     def grid_row(self) -> int:
-        return self.lane + 2  # after the header of times
+        return self.lane + 1
 
 
 @dataclass
@@ -121,15 +121,12 @@ class AttemptTimeline:
     started_at: datetime
     deadline_ms: int
     deadline_column: int
+    column_count: int  # the deadline's included
     deadline_percent: float
     span_ms: int
     events: list[TimelineEvent] = field(default_factory=list)
     now_ms: int | None = None  # for an attempt still PENDING: where "now" is
     now_percent: float | None = None
-
-    @property
-    def columns(self) -> int:
-        return len(self.events) + 1  # and the deadline's
 
     @property
     def glossary(self) -> list[tuple[str, str]]:
@@ -139,7 +136,7 @@ class AttemptTimeline:
 
     @property
     def lanes(self) -> list[tuple[int, str]]:
-        return [(index + 2, lane.label) for index, lane in enumerate(LANES)]
+        return [(index + 1, lane.label) for index, lane in enumerate(LANES)]
 
     @property
     def deadline_grid_column(self) -> int:
@@ -147,11 +144,10 @@ class AttemptTimeline:
 
     @property
     def grid_template(self) -> str:
-        """Lane names, the events before the deadline, the deadline (narrow), the events after it."""
-        event = "minmax(8rem, 1fr)"
-        before, after = self.deadline_column, len(self.events) - self.deadline_column
-        columns = ["6.5rem", *[event] * before, "5.5rem", *[event] * after]
-        return " ".join(columns)
+        """Lane names, the columns before the deadline, the deadline (narrow), the columns after it."""
+        event = "minmax(7rem, 1fr)"
+        before, after = self.deadline_column, self.column_count - self.deadline_column - 1
+        return " ".join(["5.5rem", *[event] * before, "3.8rem", *[event] * after])
 
     @property
     def deadline_text(self) -> str:
@@ -208,6 +204,24 @@ def _lane(service: str) -> int:
     return LANES.index(service) if service in LANES else LANES.index(Service.CHECKOUT)
 
 
+def _columns(lanes: list[int], after: list[bool]) -> tuple[list[int], int, int]:
+    """Columns for events in time order, read top to bottom then left to right, as a staircase.
+
+    An event shares the previous event's column when its lane is lower down (and both are on
+    the same side of the deadline); otherwise it starts the next column. Returns each event's
+    column, the deadline's column (between the events before and after it) and how many.
+    """
+    columns, column = [], -1
+    for index, lane in enumerate(lanes):
+        shares = index > 0 and lane > lanes[index - 1] and after[index] == after[index - 1]
+        column += 0 if shares else 1
+        columns.append(column)
+    before = [c for c, late in zip(columns, after, strict=True) if not late]
+    deadline = before[-1] + 1 if before else 0
+    columns = [c + 1 if late else c for c, late in zip(columns, after, strict=True)]
+    return columns, deadline, max([deadline, *columns]) + 1
+
+
 def attempt_timeline(saga: Saga, events: list[SagaEvent], *, now: datetime) -> AttemptTimeline:
     """Lay one attempt's events out in lanes and columns, with the deadline as a column of its own."""
     started_at = saga.created_at
@@ -216,29 +230,30 @@ def attempt_timeline(saga: Saga, events: list[SagaEvent], *, now: datetime) -> A
     now_ms = _ms_between(started_at, now) if saga.status == SagaStatus.PENDING else None
     span_ms = max([deadline_ms, *offsets, now_ms or 0]) or 1
     span_ms = round(span_ms * 1.04)  # room for the last label
-
-    deadline_column = next((i for i, offset in enumerate(offsets) if offset >= deadline_ms), len(events))
+    lanes = [_lane(event.service) for event in events]
+    after = [offset >= deadline_ms for offset in offsets]
+    columns, deadline_column, column_count = _columns(lanes, after)
     timeline = AttemptTimeline(
         saga=saga,
         started_at=started_at,
         deadline_ms=deadline_ms,
         deadline_column=deadline_column,
+        column_count=column_count,
         deadline_percent=100 * deadline_ms / span_ms,
         span_ms=span_ms,
         now_ms=now_ms,
         now_percent=None if now_ms is None else 100 * now_ms / span_ms,
     )
-    for index, (event, offset) in enumerate(zip(events, offsets, strict=True)):
-        after = offset >= deadline_ms
+    for event, offset, lane, column, late in zip(events, offsets, lanes, columns, after, strict=True):
         timeline.events.append(
             TimelineEvent(
                 event=event,
-                lane=_lane(event.service),
-                column=index + (1 if after else 0),
+                lane=lane,
+                column=column,
                 offset_ms=offset,
                 percent=100 * offset / span_ms,
                 tone=_tone(event.event_type),
-                after_deadline=after,
+                after_deadline=late,
             )
         )
     return timeline

@@ -36,8 +36,9 @@ class EventInline(ReadOnlyInline):
     model = SagaEvent
     fields = ["timestamp", "saga", "service", "event_type", "payload"]
     ordering = ["timestamp", "id"]
-    verbose_name_plural = "events (in time order)"
+    verbose_name_plural = "events (in time order, with their payload)"
     show_change_link = False
+    classes = ["collapse"]  # the timeline above tells the story; this is the raw log
 
 
 @admin.register(Order)

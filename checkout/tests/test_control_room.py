@@ -78,14 +78,15 @@ def test_a_timeline_puts_each_event_in_its_services_lane_in_time_order(point_lim
     [timeline], loose = order_timeline(point_limit_order.pk)
     # then
     assert [(e.event_type, e.service, e.column, e.tone) for e in timeline.events] == [
+        # a staircase: down the lanes in one column while time moves down them, a new column when it goes up
         ("OrderCreated", "orders", 0, "info"),
-        ("ExchangeSucceed", "exchanges", 1, "ok"),
-        ("PointUseFailed", "points", 2, "bad"),
-        ("OrderRejected", "orders", 3, "bad"),
-        ("ExchangeCompensated", "exchanges", 4, "undo"),
-        ("CompensationCompleted", "checkout", 5, "ok"),
+        ("ExchangeSucceed", "exchanges", 0, "ok"),
+        ("PointUseFailed", "points", 0, "bad"),
+        ("OrderRejected", "orders", 1, "bad"),
+        ("ExchangeCompensated", "exchanges", 1, "undo"),
+        ("CompensationCompleted", "checkout", 1, "ok"),
     ]
-    assert timeline.deadline_column == 6  # never reached: the deadline comes after every event
+    assert (timeline.deadline_column, timeline.column_count) == (2, 3)  # never reached: after every event
     assert all(not e.after_deadline for e in timeline.events)
     offsets = [e.offset_ms for e in timeline.events]
     assert offsets == sorted(offsets) and 0 <= offsets[0] < 1000  # OrderCreated is written just after the attempt
@@ -106,8 +107,10 @@ def test_the_deadline_column_falls_between_the_events_before_and_after_it(deadli
         "ExchangeCompensated",
         "CompensationCompleted",
     ]
-    assert timeline.deadline_column == 2
-    assert [e.column for e in timeline.events] == [0, 1, 3, 4, 5, 6, 7]
+    # columns: [OrderCreated / ExchangeSucceed] [deadline] [DeadlineReached] [OrderRejected / PointUseCancelled]
+    # [ExchangeCompensated / CompensationCompleted]: compensation goes up the lanes, last step first
+    assert (timeline.deadline_column, timeline.column_count) == (1, 5)
+    assert [e.column for e in timeline.events] == [0, 0, 2, 3, 3, 4, 4]
     assert 0 < timeline.deadline_percent <= 100
 
 
