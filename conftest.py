@@ -50,6 +50,7 @@ def _celery_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
         "SAGA_FAULT_PROFILE": "seed",
         "SAGA_SWEEP_GRACE_SECONDS": "0.5",
+        "LOG_FORMAT": "json",  # the logging tests read the workers' logs
         **extra,
     }
 
@@ -58,7 +59,8 @@ def _start(args: list[str], log_name: str, **env: str) -> subprocess.Popen:
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / log_name, "w") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", *args],
+            # --quiet: no start-up banner, so that the log holds nothing but the JSON log lines
+            [sys.executable, "-m", "celery", "-A", "config", "--quiet", *args],
             env=_celery_env(**env),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -78,6 +80,8 @@ def _worker_args(name: str, *, concurrency: int) -> list[str]:
         str(concurrency),
         "--without-mingle",
         "--without-gossip",
+        "-l",
+        "INFO",
     ]
 
 
