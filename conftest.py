@@ -6,6 +6,7 @@ service queues against the same PostgreSQL test database and Redis. Nothing is e
 """
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +36,12 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, inte
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _database_url_for(name: str) -> str:

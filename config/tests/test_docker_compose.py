@@ -92,7 +92,7 @@ def test_commands_are_the_procfile_lines(compose):
         expected = argv(PORT_DEFAULT.sub(r"\1", command))
         assert argv(compose["services"][PROCFILE_SERVICES[name]]["command"]) == expected, name
     web = compose["services"]["web"]["command"]
-    assert argv(web)[:2] == ["gunicorn", "config.wsgi"] and "0.0.0.0:8088" in argv(web)
+    assert argv(web)[:4] == ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"] and "0.0.0.0:8088" in argv(web)
     assert "--scheduler" in argv(compose["services"]["beat"]["command"])
     assert option(argv(compose["services"]["beat"]["command"]), "--scheduler") == (
         "django_celery_beat.schedulers:DatabaseScheduler"
@@ -144,6 +144,15 @@ def test_dockerfile_runs_the_app_unprivileged():
     assert users and users[-1] not in {"root", "0"}
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".venv", ".run", ".git", "**/__pycache__", "staticfiles", "test-artifacts"} <= ignored
+
+
+def test_the_web_logs_through_config_gunicorn_and_django_only(compose):
+    """config.gunicorn makes gunicorn's own lines structured; the access lines come from config.access."""
+    web = argv(compose["services"]["web"]["command"])
+    assert option(web, "-c") == "python:config.gunicorn"
+    assert not {"--access-logfile", "--access-log-format", "--log-config"} & set(web)
+    cmd = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    assert json.loads(cmd.removeprefix("CMD ")) == web
 
 
 def test_the_web_healthcheck_probes_healthz(compose):

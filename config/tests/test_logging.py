@@ -3,8 +3,11 @@
 import io
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
+import requests
 
 from checkout.models import Saga
 from config.logs import (
@@ -18,7 +21,7 @@ from config.logs import (
     log_scope,
     logging_config,
 )
-from conftest import ARTIFACTS, wait_for
+from conftest import ARTIFACTS, _celery_env, free_port, wait_for
 
 CHAIN = ["exchanges.apply", "points.apply", "orders.approve"]
 
@@ -169,3 +172,75 @@ def test_the_worker_logs_a_saga_in_json_lines_with_its_order_and_attempt(api, us
         if line["message"].endswith("] received")
     }
     assert [received[line["taskId"]] for line in succeeded] == CHAIN
+
+
+@pytest.fixture
+def gunicorn(transactional_db, tmp_path):
+    """The web process as the Procfile starts it (one worker, few threads), on the test database."""
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            command, env=_celery_env(DJANGO_ALLOWED_HOSTS="127.0.0.1"), stdout=log, stderr=subprocess.STDOUT
+        )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"{base_url}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return server.poll() is not None  # died: stop waiting, the assertions below say why
+
+    try:
+        wait_for(answers, timeout=30, what="gunicorn to answer /healthz")
+        assert server.poll() is None, log_path.read_text()
+        yield base_url, log_path
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.mark.e2e
+def test_the_web_writes_one_json_access_line_per_request(gunicorn, usd, celery_worker):
+    # given
+    base_url, log_path = gunicorn
+    requests.post(f"{base_url}/points", json={"userId": "jjy", "point": 10000}, timeout=10)
+    # when
+    response = requests.post(
+        f"{base_url}/orders", json={"holderId": "jjy", "amount": 500}, headers={"X-Request-Id": "req-1"}, timeout=10
+    )
+    listed = requests.get(f"{base_url}/currencies", timeout=10)
+    # then
+    assert response.status_code == 201, response.text
+    order_id = response.json()["id"]
+    assert response.headers["X-Request-Id"] == "req-1"
+
+    def access_lines() -> list[dict]:
+        lines = [line for line in json_lines(log_path) if line["logger"] == "config.access"]
+        lines = [line for line in lines if line["path"] != "/healthz"]  # the fixture's readiness probes
+        return lines if len(lines) == 3 else []
+
+    points, orders, currencies = wait_for(access_lines, timeout=10, what="three access lines")
+    assert (points["message"], "orderId" in points) == ("POST /points 201", False)
+    duration = orders.pop("durationMs")
+    assert isinstance(duration, float) and duration > 0
+    assert orders == {
+        "time": orders["time"],
+        "level": "INFO",
+        "logger": "config.access",
+        "message": "POST /orders 201",
+        "method": "POST",
+        "path": "/orders",
+        "status": 201,
+        "requestId": "req-1",
+        "orderId": order_id,
+        "sagaId": Saga.objects.get(order_id=order_id).pk,
+    }
+    assert (currencies["path"], currencies["status"], "orderId" in currencies) == ("/currencies", 200, False)
+    assert currencies["requestId"] == listed.headers["X-Request-Id"] != "req-1"  # a generated id, echoed
+    assert len(currencies["requestId"]) == 32
+    # gunicorn's own lines are JSON too (json_lines parsed them), and it writes no text access line
+    messages = [line["message"] for line in json_lines(log_path) if line["logger"] == "gunicorn.error"]
+    assert any(message.startswith("Booting worker with pid") for message in messages), messages
