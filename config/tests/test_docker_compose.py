@@ -122,16 +122,22 @@ def test_startup_order_and_health(compose):
 
 
 def test_app_environment(compose):
-    for name in SERVICES - {"postgres", "redis"}:
+    app_environment = {
+        "DATABASE_URL": "postgres://saga:saga@postgres:5432/saga",
+        "REDIS_URL": "redis://redis:6379/0",
+        "DJANGO_DEBUG": "1",
+        "SAGA_DEADLINE_SECONDS": "${SAGA_DEADLINE_SECONDS:-10}",
+        "SAGA_FAULT_PROFILE": "${SAGA_FAULT_PROFILE:-}",
+    }
+    for name in SERVICES - {"postgres", "redis", "flower"}:
         service = compose["services"][name]
         assert service["build"] == ".", name
-        assert service["environment"] == {
-            "DATABASE_URL": "postgres://saga:saga@postgres:5432/saga",
-            "REDIS_URL": "redis://redis:6379/0",
-            "DJANGO_DEBUG": "1",
-            "SAGA_DEADLINE_SECONDS": "${SAGA_DEADLINE_SECONDS:-10}",
-            "SAGA_FAULT_PROFILE": "${SAGA_FAULT_PROFILE:-}",
-        }, name
+        assert service["environment"] == app_environment, name
+    # only Flower gets its credentials, from the host's environment (an empty value would lock it)
+    assert compose["services"]["flower"]["environment"] == {
+        **app_environment,
+        "FLOWER_BASIC_AUTH": "${FLOWER_BASIC_AUTH:-admin:admin}",
+    }
 
 
 def test_dockerfile_runs_the_app_unprivileged():
