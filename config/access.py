@@ -28,18 +28,20 @@ class AccessLogMiddleware:
         started = time.perf_counter()
         with log_scope(requestId=request_id):
             response = self.get_response(request)
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
             path = request.get_full_path()
             log.info(
-                "%s %s %s",
+                "%s %s %s %sms",  # the whole story for LOG_FORMAT=plain too
                 request.method,
                 path,
                 response.status_code,
+                duration_ms,
                 extra={
                     "method": request.method,
                     "path": path,
                     "status": response.status_code,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 1),
-                },  # and requestId, orderId from the context
-            )
+                    "durationMs": duration_ms,
+                },
+            )  # requestId, and orderId if a service bound one, come from the context
         response.setdefault(REQUEST_ID_HEADER, request_id)
         return response
