@@ -7,6 +7,7 @@ service queues against the same PostgreSQL test database and Redis. Nothing is e
 """
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -40,6 +41,12 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, inte
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _database_url_for(name: str) -> str:
     parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saga"))
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -53,6 +60,7 @@ def _celery_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
         "SAGA_FAULT_PROFILE": "seed",
         "SAGA_SWEEP_GRACE_SECONDS": "0.5",
+        "LOG_FORMAT": "json",  # the logging tests read the workers' logs
         **extra,
     }
 
@@ -61,7 +69,8 @@ def _start(args: list[str], log_name: str, **env: str) -> subprocess.Popen:
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / log_name, "w") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", *args],
+            # --quiet: no start-up banner, so that the log holds nothing but the JSON log lines
+            [sys.executable, "-m", "celery", "-A", "config", "--quiet", *args],
             env=_celery_env(**env),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -81,6 +90,8 @@ def _worker_args(name: str, *, concurrency: int) -> list[str]:
         str(concurrency),
         "--without-mingle",
         "--without-gossip",
+        "-l",
+        "INFO",
     ]
 
 

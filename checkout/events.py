@@ -1,7 +1,12 @@
+import logging
+
+from django.db import transaction
 from django.utils import timezone
 
 from .models import Saga, SagaEvent, Service
 from .mypage import mypage_on_event
+
+log = logging.getLogger(__name__)
 
 
 def event_record(
@@ -9,7 +14,9 @@ def event_record(
 ) -> SagaEvent:
     """Append an event to the log, inside the caller's transaction so it commits with the change it describes.
 
-    The "my page" projection folds it in, in the same transaction.
+    The "my page" projection folds it in, in the same transaction. Once the transaction
+    commits, the event is also logged (one INFO line): the log mirrors the event log,
+    never an event that was rolled back.
     """
     event = SagaEvent.objects.create(
         order_id=saga.order_id if saga else order_id,
@@ -20,4 +27,10 @@ def event_record(
         payload={key: value for key, value in payload.items() if value is not None},
     )
     mypage_on_event(event)
+    transaction.on_commit(lambda: _log(event))
     return event
+
+
+def _log(event: SagaEvent) -> None:
+    ids = {"orderId": event.order_id, "sagaId": event.saga_id}
+    log.info("%s", event.event_type, extra={"eventType": event.event_type, **ids, "service": event.service})

@@ -12,6 +12,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from config.logs import log_bind, log_scope
+
 from .models import OutboxKind, OutboxMessage, Saga
 from .saga import STEP_BY_SERVICE, compensation_chain, deadline_countdown, step_chain
 
@@ -41,6 +43,7 @@ def outbox_publish(message_id: int) -> bool:
         )
         if message is None:
             return False
+        log_bind(orderId=message.saga.order_id, sagaId=message.saga_id)
         _send(message)
         OutboxMessage.objects.filter(pk=message_id).update(
             published_at=timezone.now(), publish_count=message.publish_count + 1
@@ -68,9 +71,10 @@ def outbox_relay(*, older_than_seconds: float, limit: int = 500) -> int:
     )
     sent = 0
     for message_id in pending:
-        try:
-            sent += outbox_publish(message_id)
-        except Exception:  # the broker is still down: try again on the next round
-            log.exception("outbox message %s: publishing failed", message_id)
-            break
+        with log_scope():  # each message's lines carry its own saga, the relay's own lines none
+            try:
+                sent += outbox_publish(message_id)
+            except Exception:  # the broker is still down: try again on the next round
+                log.exception("outbox message %s: publishing failed", message_id)
+                break
     return sent

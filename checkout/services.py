@@ -14,6 +14,7 @@ from django.db.models import DurationField, ExpressionWrapper, F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.logs import log_bind, log_scope
 from orders.models import Order, OrderStatus, RejectionReason
 from orders.services import order_begin_attempt, order_create, order_open, order_set_outcome
 
@@ -40,6 +41,7 @@ def order_start_empty(*, holder_id: str) -> Order:
     """The checkout dialect: an empty order, filled item by item and checked out later."""
     with transaction.atomic():
         order = order_open(holder_id=holder_id)
+        log_bind(orderId=order.pk)
         event_record(order_id=order.pk, event_type="OrderCreated", service=Service.ORDERS, holderId=holder_id)
     return order
 
@@ -67,7 +69,9 @@ def checkout_start(*, order_id: int) -> Saga:
             .order_by("-attempt")
             .first()
         )
-        return current or saga_start(order=order, event_type="CheckoutStarted")
+        saga = current or saga_start(order=order, event_type="CheckoutStarted")
+        log_bind(orderId=order.pk, sagaId=saga.pk)
+        return saga
 
 
 def saga_start(*, order: Order, event_type: str) -> Saga:
@@ -78,6 +82,7 @@ def saga_start(*, order: Order, event_type: str) -> Saga:
     saga = Saga.objects.create(
         order=order, attempt=attempt, deadline_at=deadline_at, lines=lines, cost=order.total_cost
     )
+    log_bind(orderId=order.pk, sagaId=saga.pk)
     order_begin_attempt(order_id=order.pk, deadline_at=deadline_at)
     event_record(
         saga=saga,
@@ -97,7 +102,9 @@ def saga_start(*, order: Order, event_type: str) -> Saga:
 
 
 def _load(saga_id: int) -> Saga:
-    return Saga.objects.select_related("order").get(pk=saga_id)
+    saga = Saga.objects.select_related("order").get(pk=saga_id)
+    log_bind(orderId=saga.order_id, sagaId=saga.pk)
+    return saga
 
 
 def _expired(saga: Saga, now: datetime) -> bool:
@@ -292,7 +299,8 @@ def saga_sweep_overdue(*, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for saga_id in overdue:
-        saga_deadline(saga_id=saga_id, fired_by="sweeper")
+        with log_scope(sagaId=saga_id):  # the sweep's own lines concern no one attempt
+            saga_deadline(saga_id=saga_id, fired_by="sweeper")
     every = timedelta(seconds=settings.SAGA_COMPENSATION_REDRIVE_SECONDS)
     stuck = list(
         Saga.objects.filter(status=SagaStatus.REJECTED, compensated_at=None, needs_attention=False)
@@ -305,7 +313,8 @@ def saga_sweep_overdue(*, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for saga_id in stuck:
-        saga_compensation_redrive(saga_id=saga_id)
+        with log_scope(sagaId=saga_id):
+            saga_compensation_redrive(saga_id=saga_id)
     return len(overdue) + len(stuck)
 
 
@@ -313,6 +322,7 @@ def saga_compensation_redrive(*, saga_id: int) -> str:
     """Send an unfinished compensation again; after the last re-drive, flag the attempt for an operator."""
     with transaction.atomic():
         saga = Saga.objects.select_for_update().select_related("order").get(pk=saga_id)
+        log_bind(orderId=saga.order_id)
         if saga.status != SagaStatus.REJECTED or saga.compensated_at or saga.needs_attention:
             return "SKIPPED"
         if saga.compensation_redrives >= settings.SAGA_COMPENSATION_MAX_REDRIVES:

@@ -2,9 +2,20 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, task_postrun, task_prerun, worker_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    celeryd_init,
+    task_postrun,
+    task_prerun,
+    worker_init,
+)
+from celery.utils.log import get_multiprocessing_logger
+from django.conf import settings
 from django.db import close_old_connections
 from kombu import Exchange, Queue
+
+from config.logs import ContextFilter, log_bind, log_clear, log_formatter
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -52,10 +63,58 @@ class QuietSweeps(logging.Filter):
         return not (isinstance(args, tuple) and BACKSTOP_TASKS.intersection(args))  # beat's "Sending due task"
 
 
+class TaskFields(logging.Filter):
+    """Name the task on Celery's own task lines, also those written outside the task (`received`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, dict) and "id" in args and "name" in args:
+            record.__dict__.setdefault("taskId", args["id"])
+            record.__dict__.setdefault("taskName", args["name"])
+        return True
+
+
+def _structured(logger: logging.Logger | None, *extra_filters: logging.Filter) -> None:
+    """Give the handlers Celery set up the LOG_FORMAT formatter and the log context (config.logs)."""
+    for handler in logger.handlers if logger else ():
+        handler.setFormatter(log_formatter(settings.LOG_FORMAT))
+        for log_filter in (*extra_filters, TaskFields(), ContextFilter()):
+            handler.addFilter(log_filter)
+
+
+@celeryd_init.connect
+def _structured_from_the_start(**kwargs) -> None:
+    """Apply LOGGING before Celery's own set-up: the worker warns about running as root before that."""
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)  # as django.setup() does
+
+
+# Celery (worker and beat) replaces the root logger's handlers with its own text ones
+# (worker_hijack_root_logger) after Django configured LOGGING; these make them structured
+# again, and keep Celery's -l level and its redirection of print() to the log.
 @after_setup_logger.connect
-def _quiet_sweeps(logger: logging.Logger, **kwargs) -> None:
-    for handler in logger.handlers:
-        handler.addFilter(QuietSweeps())
+def _structured_root(logger: logging.Logger, **kwargs) -> None:
+    _structured(logger, QuietSweeps())
+    _structured(get_multiprocessing_logger())
+
+
+@after_setup_task_logger.connect
+def _structured_task_logger(logger: logging.Logger, **kwargs) -> None:
+    _structured(logger)
+
+
+@task_prerun.connect
+def _bind_task(task_id: str, task, args: tuple = (), kwargs: dict | None = None, **rest) -> None:
+    """Every saga task takes its attempt's id first; the services bind the order when they load it."""
+    log_clear()
+    saga_id = args[0] if args else (kwargs or {}).get("saga_id")
+    log_bind(taskId=task_id, taskName=task.name, sagaId=saga_id if isinstance(saga_id, int) else None)
+
+
+@task_postrun.connect
+def _unbind_task(**kwargs) -> None:
+    log_clear()
 
 
 @task_prerun.connect

@@ -293,6 +293,13 @@ def run() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("WEB_PORT", "8088")
     os.environ.setdefault("FLOWER_PORT", "5555")
+    # Flower reads FLOWER_* itself; honcho hands the whole environment to every process. An
+    # empty value would lock everyone out of Flower, so it gets the local default too.
+    if not os.environ.get("FLOWER_BASIC_AUTH"):
+        os.environ["FLOWER_BASIC_AUTH"] = "admin:admin"
+        flower_login = "admin / admin unless you set FLOWER_BASIC_AUTH=user:password"
+    else:
+        flower_login = "the user:password of FLOWER_BASIC_AUTH"
     redis = prepare_environment(redis_db=0)
     try:
         say("Migrating the database")
@@ -309,7 +316,7 @@ def run() -> int:
             "\n"
             f"    API (browsable)  http://127.0.0.1:{web}/\n"
             f"    Admin            http://127.0.0.1:{web}/admin/   (admin / admin unless you set others)\n"
-            f"    Flower           http://127.0.0.1:{flower}/\n"
+            f"    Flower           http://127.0.0.1:{flower}/   ({flower_login})\n"
             f"    Deadline {os.environ.get('SAGA_DEADLINE_SECONDS', '10')} s,"
             f" fault profile {os.environ.get('SAGA_FAULT_PROFILE') or 'off'}. Ctrl-C stops everything."
         )

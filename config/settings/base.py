@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 
+from config.logs import logging_config
 from config.stack import embedded_database_url, embedded_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.access.AccessLogMiddleware",  # first: its duration and status cover every other middleware
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -198,11 +200,7 @@ SAGA_WAIT_GRACE_SECONDS = env.float("SAGA_WAIT_GRACE_SECONDS", default=30.0)
 # "" (off) or "seed": seed 000's slow currencies 100 and 200.
 SAGA_FAULT_PROFILE = env("SAGA_FAULT_PROFILE", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING_CONFIG = "config.logs.configure"
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env("DJANGO_LOG_LEVEL", default="INFO"))

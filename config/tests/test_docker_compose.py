@@ -11,6 +11,7 @@ import copy
 import json
 import re
 import shlex
+import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from config.celery import SERVICE_QUEUES
+from conftest import _celery_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 WORKERS = {f"worker-{queue}": queue for queue in ("orders", "exchanges", "points", "checkout")}
@@ -92,7 +94,7 @@ def test_commands_are_the_procfile_lines(compose):
         expected = argv(PORT_DEFAULT.sub(r"\1", command))
         assert argv(compose["services"][PROCFILE_SERVICES[name]]["command"]) == expected, name
     web = compose["services"]["web"]["command"]
-    assert argv(web)[:2] == ["gunicorn", "config.wsgi"] and "0.0.0.0:8088" in argv(web)
+    assert argv(web)[:4] == ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"] and "0.0.0.0:8088" in argv(web)
     assert "--scheduler" in argv(compose["services"]["beat"]["command"])
     assert option(argv(compose["services"]["beat"]["command"]), "--scheduler") == (
         "django_celery_beat.schedulers:DatabaseScheduler"
@@ -122,16 +124,22 @@ def test_startup_order_and_health(compose):
 
 
 def test_app_environment(compose):
-    for name in SERVICES - {"postgres", "redis"}:
+    app_environment = {
+        "DATABASE_URL": "postgres://saga:saga@postgres:5432/saga",
+        "REDIS_URL": "redis://redis:6379/0",
+        "DJANGO_DEBUG": "1",
+        "SAGA_DEADLINE_SECONDS": "${SAGA_DEADLINE_SECONDS:-10}",
+        "SAGA_FAULT_PROFILE": "${SAGA_FAULT_PROFILE:-}",
+    }
+    for name in SERVICES - {"postgres", "redis", "flower"}:
         service = compose["services"][name]
         assert service["build"] == ".", name
-        assert service["environment"] == {
-            "DATABASE_URL": "postgres://saga:saga@postgres:5432/saga",
-            "REDIS_URL": "redis://redis:6379/0",
-            "DJANGO_DEBUG": "1",
-            "SAGA_DEADLINE_SECONDS": "${SAGA_DEADLINE_SECONDS:-10}",
-            "SAGA_FAULT_PROFILE": "${SAGA_FAULT_PROFILE:-}",
-        }, name
+        assert service["environment"] == app_environment, name
+    # only Flower gets its credentials, from the host's environment (an empty value would lock it)
+    assert compose["services"]["flower"]["environment"] == {
+        **app_environment,
+        "FLOWER_BASIC_AUTH": "${FLOWER_BASIC_AUTH:-admin:admin}",
+    }
 
 
 def test_dockerfile_runs_the_app_unprivileged():
@@ -146,6 +154,50 @@ def test_dockerfile_runs_the_app_unprivileged():
     assert {".venv", ".run", ".git", "**/__pycache__", "staticfiles", "test-artifacts"} <= ignored
 
 
+def test_the_web_logs_through_config_gunicorn_and_django_only(compose):
+    """config.gunicorn makes gunicorn's own lines structured; the access lines come from config.access."""
+    web = argv(compose["services"]["web"]["command"])
+    assert option(web, "-c") == "python:config.gunicorn"
+    assert not {"--access-logfile", "--access-log-format", "--log-config"} & set(web)
+    cmd = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    assert json.loads(cmd.removeprefix("CMD ")) == web
+
+
 def test_the_web_healthcheck_probes_healthz(compose):
     probe = " ".join(compose["services"]["web"]["healthcheck"]["test"])
     assert "http://127.0.0.1:8088/healthz" in probe
+
+
+def test_every_worker_has_a_healthcheck_pinging_its_own_node(compose):
+    for service, queue in WORKERS.items():
+        healthcheck = compose["services"][service]["healthcheck"]
+        # $$ is Compose's escape: the container's shell sees $HOSTNAME, the %h of `-n <queue>@%h`
+        assert healthcheck["test"] == ["CMD-SHELL", f"celery -A config inspect ping -d {queue}@$$HOSTNAME --timeout 10"]
+        assert healthcheck | {"test": None} == {
+            "test": None,
+            "interval": "30s",
+            "timeout": "20s",
+            "retries": 3,
+            "start_period": "30s",
+        }, service
+
+
+def _probe(script: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["sh", "-c", script], env=_celery_env(**env), capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_healthcheck_passes_only_while_its_node_answers(compose, celery_worker):
+    # given the orders worker's probe, as the container's shell runs it
+    script = compose["services"]["worker-orders"]["healthcheck"]["test"][1].replace("$$", "$")
+    node, host = celery_worker.split("@")
+    # when: this session's worker is the node (it is named test-<pid>@localhost, not orders@<host>)
+    answered = _probe(script.replace("-d orders@", f"-d {node}@"), HOSTNAME=host)
+    # and: no worker has the node name (the last --timeout wins: no need to wait 10 s)
+    unanswered = _probe(f"{script} --timeout 1", HOSTNAME="no-such-host")
+    # then
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert f"{celery_worker}: OK" in answered.stdout
+    assert unanswered.returncode != 0
+    assert "No nodes replied within time constraint" in unanswered.stdout + unanswered.stderr

@@ -1,0 +1,19 @@
+"""gunicorn's settings file (`gunicorn -c python:config.gunicorn ...`): its own log lines in LOG_FORMAT too.
+
+The access lines come from Django (config.access), with the request and order ids, so
+gunicorn's access logger is muted; its error log (start-up, workers booting and dying)
+goes through the same handler and formatter as the application's records.
+"""
+
+import os
+
+from config.logs import logging_config
+
+logconfig_dict = logging_config(
+    log_format=os.environ.get("LOG_FORMAT", "json"),
+    level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+    loggers={
+        "gunicorn.error": {"handlers": [], "propagate": True},  # its level stays --log-level
+        "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+    },
+)

@@ -1,0 +1,80 @@
+"""Flower behind basic auth (FLOWER_BASIC_AUTH, read by Flower itself), showing the saga's tasks by name."""
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from checkout.models import Saga
+from conftest import _start, _stop, free_port, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+USER, PASSWORD = "ops", "flower-test-secret"
+
+
+@pytest.fixture
+def flower(celery_worker) -> Iterator[str]:
+    """`celery flower` as the Procfile starts it, on a free port, with FLOWER_BASIC_AUTH set."""
+    port = free_port()
+    process = _start(
+        ["flower", f"--port={port}", "--address=127.0.0.1"], "flower.log", FLOWER_BASIC_AUTH=f"{USER}:{PASSWORD}"
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def metrics() -> str:
+        try:
+            return requests.get(f"{base_url}/metrics", timeout=2).text
+        except requests.RequestException:
+            return ""
+
+    try:
+        # Flower only knows the tasks whose events it received: wait until its event receiver has
+        # seen the worker's heartbeat (every 2 s) before any saga runs.
+        online = f'flower_worker_online{{worker="{celery_worker}"}} 1.0'
+        wait_for(
+            lambda: process.poll() is not None or online in metrics(),
+            timeout=60,
+            what="Flower to see the worker online (see test-artifacts/flower.log)",
+        )
+        assert process.poll() is None, (process.returncode, "see test-artifacts/flower.log")
+        yield base_url
+    finally:
+        _stop(process)
+
+
+def test_flower_asks_for_the_password(flower, celery_worker):
+    # when
+    anonymous = requests.get(f"{flower}/", timeout=10)
+    wrong = requests.get(f"{flower}/", auth=(USER, "guess"), timeout=10)
+    api_anonymous = requests.get(f"{flower}/api/tasks", timeout=10)
+    signed_in = requests.get(f"{flower}/", auth=(USER, PASSWORD), timeout=10)
+    # then
+    assert (anonymous.status_code, anonymous.headers["WWW-Authenticate"]) == (401, 'Basic realm="flower"')
+    assert (wrong.status_code, api_anonymous.status_code) == (401, 401)
+    assert signed_in.status_code == 200
+    assert "<title>Workers · Flower</title>" in signed_in.text and celery_worker in signed_in.text
+
+
+def test_flower_lists_a_sagas_tasks_by_their_explicit_names(flower, api, usd):
+    # given
+    api.post("/points", {"userId": "jjy", "point": 10000})
+    # when
+    order_id = api.post("/orders", {"holderId": "jjy", "amount": 500}).json()["id"]
+    # then
+    saga_id = Saga.objects.get(order_id=order_id).pk
+    saga_args = {f"({saga_id},)", f"[{saga_id}]"}  # the args' repr: a chain's later links carry a list
+
+    def steps_done() -> dict[str, str]:
+        tasks = requests.get(f"{flower}/api/tasks", auth=(USER, PASSWORD), timeout=10).json()
+        states = {task["name"]: task["state"] for task in tasks.values() if task["args"] in saga_args}
+        return states if all(states.get(name) == "SUCCESS" for name in ("orders.approve", "checkout.deadline")) else {}
+
+    # the deadline countdown fires after SAGA_DEADLINE_SECONDS (3 s in tests) and finds the order approved
+    states = wait_for(steps_done, timeout=30, what=f"Flower to show order {order_id}'s tasks succeeded")
+    assert states == {
+        "exchanges.apply": "SUCCESS",
+        "points.apply": "SUCCESS",
+        "orders.approve": "SUCCESS",
+        "checkout.deadline": "SUCCESS",
+    }
