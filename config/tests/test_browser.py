@@ -52,7 +52,8 @@ def test_admin_login_through_the_login_form_shows_the_admin_index(page, live_ser
     user = admin_login(page, live_server)
     # then
     assert page.url == f"{live_server.url}/admin/"
-    expect(page.locator("#content h1")).to_have_text("Site administration")
+    expect(page.locator("#content h1")).to_have_text("Control room")
+    expect(page.get_by_role("link", name="Saga dashboard")).to_be_visible()
     expect(page.locator("#user-tools strong")).to_have_text(ADMIN_USERNAME)
     assert (user.username, user.is_staff, user.is_superuser) == (ADMIN_USERNAME, True, True)
     screenshot(page, "admin-index")
