@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 from rest_framework import renderers, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.utils import formatting
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import Refused
@@ -75,3 +76,13 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         if method == "POST" and request.method == "POST" and answer is not None and answer.status_code < 400:
             data = None
         return super().get_rendered_html_form(data, view, method, request)
+
+
+def view_name(view) -> str:
+    """The browsable API's page titles: `Orders`, `My Page`, not DRF's `Orders Api`."""
+    name = getattr(view, "name", None)
+    if name:
+        return name
+    name = formatting.camelcase_to_spaces(formatting.remove_trailing_string(view.__class__.__name__, "Api"))
+    suffix = getattr(view, "suffix", None)
+    return f"{name} {suffix}" if suffix else name

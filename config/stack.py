@@ -315,8 +315,11 @@ def run() -> int:
         say(
             "\n"
             f"    API (browsable)  http://127.0.0.1:{web}/\n"
+            f"    API docs         http://127.0.0.1:{web}/api/docs   (Swagger UI; ReDoc at /api/redoc)\n"
             f"    Admin            http://127.0.0.1:{web}/admin/   (admin / admin unless you set others)\n"
+            f"    Dashboard        http://127.0.0.1:{web}/admin/dashboard/\n"
             f"    Flower           http://127.0.0.1:{flower}/   ({flower_login})\n"
+            f"    Probes           http://127.0.0.1:{web}/healthz  http://127.0.0.1:{web}/readyz\n"
             f"    Deadline {os.environ.get('SAGA_DEADLINE_SECONDS', '10')} s,"
             f" fault profile {os.environ.get('SAGA_FAULT_PROFILE') or 'off'}. Ctrl-C stops everything."
         )

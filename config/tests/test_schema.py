@@ -1,6 +1,7 @@
 """The OpenAPI schema covers both dialects and validates with no warning; its pages are served."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -31,3 +32,10 @@ def test_the_schema_is_served_as_json(client):
     response = client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     assert json.loads(response.content)["info"]["title"] == "Saga orchestrator API"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path, title", [("/orders", "Orders"), ("/points", "Points"), ("/events", "Events")])
+def test_the_browsable_api_names_its_pages_without_the_class_suffix(client, path, title):
+    page = client.get(path, HTTP_ACCEPT="text/html").content.decode()
+    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip() == f"{title} \u2013 Django REST framework"
