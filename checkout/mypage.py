@@ -66,8 +66,12 @@ def fold_entry(page: dict, amount: int) -> None:
 
 
 def _apply(user_id: str, change: Callable[[dict], None]) -> None:
-    """Fold a change into the user's row, locked until the caller's transaction commits."""
-    with transaction.atomic():
+    """Fold a change into the user's row, locked until the caller's transaction commits.
+
+    No savepoint: it runs on every event of the saga's hot path, and a failure here fails
+    the caller's transaction anyway.
+    """
+    with transaction.atomic(savepoint=False):
         row = MyPage.objects.select_for_update().filter(pk=user_id).first()
         if row is None:
             MyPage.objects.bulk_create([MyPage(pk=user_id)], ignore_conflicts=True)  # a concurrent first may win
