@@ -80,13 +80,6 @@ class Dashboard:
         return sum(self.outcomes.values())
 
     @property
-    def mean_decision_text(self) -> str | None:
-        if self.mean_decision_ms is None:
-            return None
-        ms = self.mean_decision_ms
-        return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
-
-    @property
     def attention_count(self) -> int:
         return len(self.needs_attention) + self.compensations_unfinished + self.overdue + self.outbox_stuck
 

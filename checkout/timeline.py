@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .models import Saga, SagaEvent, SagaStatus, Service
 from .selectors import events_of_order
+from .templatetags.saga_admin import duration
 
 LANES: tuple[Service, ...] = (Service.ORDERS, Service.EXCHANGES, Service.POINTS, Service.CHECKOUT)
 
@@ -87,7 +88,7 @@ class TimelineEvent:
 
     @property
     def offset_text(self) -> str:
-        return f"+{_seconds(self.offset_ms)}"
+        return f"+{duration(self.offset_ms)}"
 
     @property
     def details(self) -> str:
@@ -151,7 +152,7 @@ class AttemptTimeline:
 
     @property
     def deadline_text(self) -> str:
-        return f"+{_seconds(self.deadline_ms, digits=1)}"
+        return f"+{duration(self.deadline_ms, digits=1)}"
 
     @property
     def deadline_label_left(self) -> bool:
@@ -160,7 +161,7 @@ class AttemptTimeline:
 
     @property
     def span_text(self) -> str:
-        return f"+{_seconds(self.span_ms, digits=1)}"
+        return f"+{duration(self.span_ms, digits=1)}"
 
     @property
     def summary(self) -> str:
@@ -168,14 +169,14 @@ class AttemptTimeline:
         if saga.status == SagaStatus.PENDING:
             left = self.deadline_ms - (self.now_ms or 0)
             if left >= 0:
-                return f"in flight: {_seconds(left)} left before its deadline"
-            return f"in flight, {_seconds(-left)} past its deadline: the sweeper should reject it"
+                return f"in flight: {duration(left)} left before its deadline"
+            return f"in flight, {duration(-left)} past its deadline: the sweeper should reject it"
         decided = _ms_between(self.started_at, saga.decided_at)
         if saga.status == SagaStatus.APPROVED:
-            return f"approved {_seconds(decided)} after it started (its deadline was {_seconds(self.deadline_ms)})"
-        text = f"rejected due to {saga.reason.replace('_', ' ').lower()} {_seconds(decided)} after it started"
+            return f"approved {duration(decided)} after it started (its deadline was {duration(self.deadline_ms)})"
+        text = f"rejected due to {saga.reason.replace('_', ' ').lower()} {duration(decided)} after it started"
         if saga.compensated_at:
-            return f"{text}; every step undone {_seconds(_ms_between(self.started_at, saga.compensated_at))} after"
+            return f"{text}; every step undone {duration(_ms_between(self.started_at, saga.compensated_at))} after"
         if saga.needs_attention:
             return f"{text}; its compensation did not finish: it needs an operator"
         return f"{text}; compensation under way"
@@ -183,10 +184,6 @@ class AttemptTimeline:
 
 def _ms_between(start: datetime, end: datetime) -> int:
     return round((end - start).total_seconds() * 1000)
-
-
-def _seconds(ms: int, digits: int = 2) -> str:
-    return f"{ms} ms" if abs(ms) < 1000 else f"{ms / 1000:.{digits}f} s"
 
 
 def _tone(event_type: str) -> str:

@@ -19,3 +19,11 @@ def ago(moment: datetime | None) -> str:
     if seconds < 172800:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86400} days ago"
+
+
+@register.filter
+def duration(ms: int | None, digits: int = 2) -> str:
+    """`840 ms` below a second, `3.10 s` above (`digits` decimals): offsets and durations on the saga's pages."""
+    if ms is None:
+        return ""
+    return f"{ms} ms" if abs(ms) < 1000 else f"{ms / 1000:.{digits}f} s"

@@ -4,6 +4,7 @@ Sagas here are driven by calling the services in this process, step by step, as 
 tasks would; plain `django_db` tests never commit, so nothing is published to a worker.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -329,6 +330,7 @@ def test_the_dashboard_counts_the_last_hour_and_lists_what_is_in_flight(admin_cl
     html = page.content.decode()
     assert "Compensation stuck" in html and reverse("admin:orders_order_change", args=[flagged.pk]) in html
     assert reverse("admin:orders_order_change", args=[in_flight.pk]) in html
+    assert re.search(r"<b>\d+( ms|\.\d s)</b>to decide, on average", html)
 
 
 def test_the_dashboard_is_all_clear_when_nothing_waits(admin_client, point_limit_order):
