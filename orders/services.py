@@ -65,33 +65,34 @@ def order_add_item(*, order_id: int, currency_id: int, quantity: int) -> Order:
         return order
 
 
-def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int) -> None:
-    """Create or overwrite orders 0..n-1: each of 2 random items (of 0..n_items-1) x1 for a random user.
+def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, first_id: int = 0) -> None:
+    """Create or overwrite orders first_id..first_id+n-1: each 2 random items (of 0..n_items-1) x1, a random user.
 
     An overwritten order starts afresh (OPEN, new lines); its earlier attempts stay as history.
     """
     orders, lines = Order._meta.db_table, OrderLine._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {lines} WHERE order_id BETWEEN 0 AND %s - 1", [n])
+        ids = {"first": first_id, "last": first_id + n - 1}
+        cursor.execute(f"DELETE FROM {lines} WHERE order_id BETWEEN %(first)s AND %(last)s", ids)
         cursor.execute(
             f"""
             INSERT INTO {orders} (id, holder_id, status, rejection_reason, total_cost, created_at, updated_at)
             SELECT g, floor(random() * %(n_users)s)::bigint::text, %(open)s, '', 2 * %(price)s, now(), now()
-            FROM generate_series(0, %(n)s - 1) AS g
+            FROM generate_series(%(first)s, %(last)s) AS g
             ON CONFLICT (id) DO UPDATE SET holder_id = EXCLUDED.holder_id, status = EXCLUDED.status,
                 rejection_reason = '', total_cost = EXCLUDED.total_cost, deadline_at = NULL, updated_at = now(),
                 reset_at = now()
             """,
-            {"n": n, "n_users": n_users, "price": item_price, "open": OrderStatus.OPEN},
+            {**ids, "n_users": n_users, "price": item_price, "open": OrderStatus.OPEN},
         )
         cursor.execute(
             f"""
             INSERT INTO {lines} (order_id, currency_id, amount, unit_price)
             SELECT g, floor(random() * %(n_items)s)::int, 1, %(price)s
-            FROM generate_series(0, %(n)s - 1) AS g CROSS JOIN generate_series(1, 2) AS item
+            FROM generate_series(%(first)s, %(last)s) AS g CROSS JOIN generate_series(1, 2) AS item
             ORDER BY g, item
             """,
-            {"n": n, "n_items": n_items, "price": item_price},
+            {**ids, "n_items": n_items, "price": item_price},
         )
         for statement in connection.ops.sequence_reset_sql(no_style(), [Order]):
             cursor.execute(statement)

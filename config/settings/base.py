@@ -147,6 +147,8 @@ REDIS_URL = env("REDIS_URL", default=embedded_redis_url() or "redis://127.0.0.1:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True  # the database is the saga's record, never the result backend
 CELERY_TASK_DEFAULT_QUEUE = "checkout"
+# The floor of `manage.py saga_bench`: a bare chain of the saga's shape on the same workers.
+CELERY_IMPORTS = ["checkout.floor"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
