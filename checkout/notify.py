@@ -1,11 +1,18 @@
-"""Wake the requests that wait for an attempt to settle (ADR 0004).
+"""Wake the requests that wait for an attempt to settle (ADR 0004, ADR 0008).
 
 An attempt is settled when it is APPROVED, or REJECTED with every compensation done.
-The transactions that settle it publish on `saga:{id}:settled` after they commit; a
-waiter subscribes first, then reads, so it cannot miss the moment. Pub/sub may drop a
-message (a reconnect), so a waiter also re-reads every SAGA_WAIT_RECHECK_SECONDS.
+The transactions that settle it publish `STATUS REASON` on `saga:{id}:settled` after
+they commit. Each web process holds one pattern subscription (`saga:*:settled`) on one
+connection, read by one listener thread; a waiting request parks on an Event that the
+listener sets. A waiter registers first and reads second, so it cannot miss the moment:
+a message published after its read reaches the listener, which is subscribed before
+any waiter is let through. Pub/sub may drop a message (a reconnect), so a waiter also
+re-reads every SAGA_WAIT_RECHECK_SECONDS, and every waiter re-reads after a reconnect.
 """
 
+import logging
+import os
+import threading
 import time
 
 from django.conf import settings
@@ -13,6 +20,9 @@ from django.db import transaction
 
 from .locks import redis_client
 from .models import Saga, SagaStatus
+
+log = logging.getLogger(__name__)
+PATTERN = "saga:*:settled"
 
 
 class NotSettled(Exception):
@@ -29,23 +39,109 @@ def settled(saga: Saga) -> bool:
     )
 
 
-def settled_announce(saga_id: int) -> None:
-    """Publish, once the current transaction commits, that the attempt settled."""
-    transaction.on_commit(lambda: redis_client().publish(_channel(saga_id), "settled"), robust=True)
+def settled_announce(saga_id: int, *, status: str, reason: str = "") -> None:
+    """Publish, once the current transaction commits, that the attempt settled (and how)."""
+    transaction.on_commit(lambda: redis_client().publish(_channel(saga_id), f"{status} {reason}".strip()), robust=True)
 
 
-def settled_wait(saga_id: int, *, give_up_at: float) -> Saga:
-    """Block until the attempt is settled and return it; raise NotSettled at `give_up_at` (time.monotonic)."""
-    pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(_channel(saga_id))
-    try:
+class _Waiter:
+    def __init__(self) -> None:
+        self.woken = threading.Event()
+        self.outcome: str | None = None  # "APPROVED" or "REJECTED REASON", from the message
+
+
+class _Listener:
+    """One subscription per process, shared by every waiting thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: dict[int, set[_Waiter]] = {}
+        self._subscribed = threading.Event()
+        self._pid: int | None = None
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()  # a forked child (a gunicorn worker) starts its own
+            self._waiters, self._subscribed = {}, threading.Event()
+            threading.Thread(target=self._run, name="saga-settled-listener", daemon=True).start()
+
+    def register(self, saga_id: int) -> _Waiter:
+        self._ensure_running()
+        # Until the subscription stands, a message could pass unseen: wait for it briefly; if
+        # Redis is away, the waiter still re-reads on its own every SAGA_WAIT_RECHECK_SECONDS.
+        self._subscribed.wait(timeout=1.0)
+        waiter = _Waiter()
+        with self._lock:
+            self._waiters.setdefault(saga_id, set()).add(waiter)
+        return waiter
+
+    def unregister(self, saga_id: int, waiter: _Waiter) -> None:
+        with self._lock:
+            waiters = self._waiters.get(saga_id)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._waiters[saga_id]
+
+    def _wake(self, saga_id: int | None, outcome: str | None) -> None:
+        with self._lock:
+            woken = [w for sid, ws in self._waiters.items() if saga_id in (None, sid) for w in ws]
+        for waiter in woken:
+            waiter.outcome = outcome
+            waiter.woken.set()
+
+    def _run(self) -> None:
         while True:
-            saga = Saga.objects.get(pk=saga_id)
-            if settled(saga):
-                return saga
+            pubsub = None
+            try:
+                pubsub = redis_client().pubsub()
+                pubsub.psubscribe(PATTERN)
+                while pubsub.get_message(timeout=5.0) is None:  # the subscription's confirmation
+                    pass
+                self._subscribed.set()
+                self._wake(None, None)  # whatever was published while we were away: everyone re-reads
+                for message in pubsub.listen():
+                    if message["type"] != "pmessage":
+                        continue
+                    saga_id = int(message["channel"].split(b":")[1])
+                    self._wake(saga_id, message["data"].decode())
+            except Exception:
+                self._subscribed.clear()
+                log.warning("settled listener: subscription lost; waiting checkouts re-read until it is back")
+                time.sleep(1.0)
+            finally:
+                if pubsub is not None:
+                    pubsub.close()
+
+
+_listener = _Listener()
+
+
+def _read(saga: Saga) -> Saga:
+    saga.status, saga.reason, saga.compensated_at = Saga.objects.values_list("status", "reason", "compensated_at").get(
+        pk=saga.pk
+    )
+    return saga
+
+
+def settled_wait(saga: Saga, *, give_up_at: float) -> Saga:
+    """Block until the attempt is settled and return it; raise NotSettled at `give_up_at` (time.monotonic)."""
+    waiter = _listener.register(saga.pk)
+    try:
+        _read(saga)
+        while not settled(saga):
             remaining = give_up_at - time.monotonic()
             if remaining <= 0:
-                raise NotSettled(f"attempt {saga_id} is still {saga.status}")
-            pubsub.get_message(timeout=min(remaining, settings.SAGA_WAIT_RECHECK_SECONDS))
+                raise NotSettled(f"attempt {saga.pk} is still {saga.status}")
+            waiter.woken.wait(timeout=min(remaining, settings.SAGA_WAIT_RECHECK_SECONDS))
+            waiter.woken.clear()  # before taking the outcome: a wake after this one is not lost
+            outcome, waiter.outcome = waiter.outcome, None
+            if outcome:  # the message says how it settled, after the commit: no need to read it back
+                saga.status, _, saga.reason = outcome.partition(" ")
+                return saga
+            _read(saga)
+        return saga
     finally:
-        pubsub.close()
+        _listener.unregister(saga.pk, waiter)
