@@ -11,13 +11,15 @@ A participant keeps one record per saga attempt, unique on `saga_id`:
 
 Both sides insert first and let the unique index arbitrate, so an apply and a
 compensation racing on the same attempt serialize inside PostgreSQL: whichever
-insert commits first wins, and the other one sees its committed row.
+insert commits first wins, and the other one sees its committed row. The insert is
+`ON CONFLICT (saga_id) DO NOTHING RETURNING id`: the loser learns it lost without an
+error, so no savepoint is needed around it (docs/adr/0008-cost-per-saga.md).
 """
 
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 
@@ -57,47 +59,67 @@ class Outcome(NamedTuple):
     changed: bool  # False for a replay or a refused apply
 
 
+def insert_once(record: ParticipantRecord) -> bool:
+    """Insert the attempt's record unless one exists: True if this call inserted it.
+
+    `INSERT ... ON CONFLICT (saga_id) DO NOTHING RETURNING id`: a concurrent insert of the
+    same attempt waits for the first to commit or roll back, then inserts nothing.
+    """
+    meta = record._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(record, add=True), connection) for field in fields]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+            f" VALUES ({', '.join(['%s'] * len(fields))})"
+            f" ON CONFLICT ({quote(meta.get_field('saga_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk, record._state.adding = row[0], False
+    return True
+
+
 def apply_once(
-    model: type[R], *, saga_id: int, order_id: int, effect: Callable[[R], None], **fields: object
+    model: type[R], *, saga_id: int, order_id: int, effect: Callable[[R], dict | None], **fields: object
 ) -> Outcome:
-    """Apply a step once per attempt; a replay returns the first record, a late apply finds the tombstone."""
+    """Apply a step once per attempt; a replay returns the first record, a late apply finds the tombstone.
+
+    `effect` makes the change; it returns the record's fields it filled in (or None), and
+    raises StepFailed to refuse, in which case nothing it wrote stays.
+    """
     with transaction.atomic(savepoint=False):
-        try:
-            with transaction.atomic():
-                record = model.objects.create(
-                    saga_id=saga_id, order_id=order_id, status=ParticipantStatus.APPLIED, **fields
-                )
-        except IntegrityError:
+        record = model(saga_id=saga_id, order_id=order_id, status=ParticipantStatus.APPLIED, **fields)
+        if not insert_once(record):
             return Outcome(model.objects.get(saga_id=saga_id), changed=False)
         try:
-            with transaction.atomic():
-                effect(record)
+            with transaction.atomic():  # the one savepoint: a refused effect leaves nothing half-done
+                filled = effect(record) or {}
         except StepFailed as failure:
-            record.status = ParticipantStatus.FAILED
-            record.reason = failure.reason
-        record.save()
+            filled = {"status": ParticipantStatus.FAILED, "reason": failure.reason}
+        if filled:
+            for name, value in filled.items():
+                setattr(record, name, value)
+            model.objects.filter(pk=record.pk).update(**filled)
         return Outcome(record, changed=True)
 
 
-def compensate_once(model: type[R], *, saga_id: int, order_id: int, undo: Callable[[R], None]) -> Outcome:
+def compensate_once(model: type[R], *, saga_id: int, order_id: int, undo: Callable[[R], dict | None]) -> Outcome:
     """Undo an applied step once; with nothing applied yet, leave a tombstone that refuses a late apply."""
     with transaction.atomic(savepoint=False):
-        try:
-            with transaction.atomic():
-                record = model.objects.create(
-                    saga_id=saga_id,
-                    order_id=order_id,
-                    status=ParticipantStatus.CANCELLED,
-                    compensated_at=timezone.now(),
-                )
-            return Outcome(record, changed=True)
-        except IntegrityError:
-            pass
+        tombstone = model(
+            saga_id=saga_id, order_id=order_id, status=ParticipantStatus.CANCELLED, compensated_at=timezone.now()
+        )
+        if insert_once(tombstone):
+            return Outcome(tombstone, changed=True)
         record = model.objects.select_for_update().get(saga_id=saga_id)
         if record.status != ParticipantStatus.APPLIED:
             return Outcome(record, changed=False)
-        undo(record)
-        record.status = ParticipantStatus.COMPENSATED
-        record.compensated_at = timezone.now()
-        record.save()
+        filled = {**(undo(record) or {}), "status": ParticipantStatus.COMPENSATED, "compensated_at": timezone.now()}
+        for name, value in filled.items():
+            setattr(record, name, value)
+        model.objects.filter(pk=record.pk).update(**filled)
         return Outcome(record, changed=True)

@@ -23,13 +23,14 @@
 * A task named `<service>.<action>` runs on the `<service>` queue (config.celery).
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from celery import Signature, chain, signature
 
 from checkout.models import Saga, Service
-from checkout.participant import Outcome, ParticipantRecord
+from checkout.participant import Outcome, ParticipantRecord, ParticipantStatus
 from exchanges import services as exchanges
 from exchanges.models import Exchange
 from points import services as points
@@ -42,7 +43,7 @@ class Step:
     record: type[ParticipantRecord]
     apply: Callable[[Saga], Outcome]
     compensate: Callable[[Saga], Outcome]
-    describe: Callable[[ParticipantRecord], dict]  # the payload of its events
+    describe: Callable[[ParticipantRecord, Saga], dict]  # the payload of its events
     applied: str
     failed: str
     compensated: str
@@ -57,11 +58,18 @@ def _exchange_apply(saga: Saga) -> Outcome:
     )
 
 
-def _exchange_describe(exchange: Exchange) -> dict:
+def _exchange_describe(exchange: Exchange, saga: Saga) -> dict:
+    # The units an exchange took are its attempt's lines, one per currency (exchange_apply
+    # stores them so): read from the attempt, not queried back. A failed exchange took
+    # nothing, a tombstone never ran.
+    took = exchange.status in (ParticipantStatus.APPLIED, ParticipantStatus.COMPENSATED)
+    units = Counter()
+    for currency_id, amount in saga.lines if took else ():
+        units[currency_id] += amount
     return {
         "userId": exchange.holder_id,
         "point": exchange.cost,
-        "lines": [{"currencyId": line.currency_id, "amount": line.amount} for line in exchange.lines.all()],
+        "lines": [{"currencyId": currency_id, "amount": amount} for currency_id, amount in sorted(units.items())],
         "reason": exchange.reason or None,
     }
 
@@ -70,7 +78,7 @@ def _points_apply(saga: Saga) -> Outcome:
     return points.points_use(saga_id=saga.pk, order_id=saga.order_id, user_id=saga.order.holder_id, amount=saga.cost)
 
 
-def _points_describe(use: PointUse) -> dict:
+def _points_describe(use: PointUse, saga: Saga) -> dict:
     return {"userId": use.user_id, "point": use.balance_after, "used": use.amount, "reason": use.reason or None}
 
 

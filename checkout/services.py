@@ -30,9 +30,10 @@ from .saga import STEP_BY_SERVICE, STEPS, steps_that_may_have_applied
 
 def order_place(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
     """The seed dialect: create an order and start its first attempt, in one transaction."""
+    lines = list(lines)
     with transaction.atomic():
         order = order_create(holder_id=holder_id, lines=lines)
-        saga_start(order=order, event_type="OrderCreated")
+        saga_start(order=order, event_type="OrderCreated", attempt=1, lines=lines)
     order.refresh_from_db()
     return order
 
@@ -57,28 +58,32 @@ def checkout_order(*, order_id: int) -> Saga:
     saga = checkout_start(order_id=order_id)
     wait_until = saga.deadline_at + timedelta(seconds=settings.SAGA_WAIT_GRACE_SECONDS)
     give_up_at = time.monotonic() + max(0.0, (wait_until - timezone.now()).total_seconds())
-    return settled_wait(saga.pk, give_up_at=give_up_at)
+    return settled_wait(saga, give_up_at=give_up_at)
 
 
 def checkout_start(*, order_id: int) -> Saga:
-    """Start an attempt unless the order is paid or already being checked out; return the one that counts."""
+    """Start an attempt unless the order is paid or already being checked out; return the one that counts.
+
+    The newest attempt is the one that counts when it is APPROVED or PENDING: at most one
+    is pending, and a paid order starts no other.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        current = (
-            Saga.objects.filter(order=order, status__in=[SagaStatus.APPROVED, SagaStatus.PENDING])
-            .order_by("-attempt")
-            .first()
-        )
-        saga = current or saga_start(order=order, event_type="CheckoutStarted")
+        newest = Saga.objects.filter(order_id=order.pk).order_by("-attempt").first()
+        if newest is not None and newest.status in (SagaStatus.APPROVED, SagaStatus.PENDING):
+            saga = newest
+        else:
+            saga = saga_start(order=order, event_type="CheckoutStarted", attempt=newest.attempt + 1 if newest else 1)
         log_bind(orderId=order.pk, sagaId=saga.pk)
         return saga
 
 
-def saga_start(*, order: Order, event_type: str) -> Saga:
-    """Open a new attempt of the order's current lines and cost; its chain and deadline are sent after commit."""
+def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[tuple[int, int]] | None = None) -> Saga:
+    """Open attempt number `attempt` of the order's lines (read unless given) and cost; send it after commit."""
     deadline_at = timezone.now() + timedelta(seconds=settings.SAGA_DEADLINE_SECONDS)
-    attempt = order.sagas.count() + 1
-    lines = [[currency_id, amount] for currency_id, amount in order.lines.values_list("currency_id", "amount")]
+    if lines is None:
+        lines = order.lines.values_list("currency_id", "amount")
+    lines = [[currency_id, amount] for currency_id, amount in lines]
     saga = Saga.objects.create(
         order=order, attempt=attempt, deadline_at=deadline_at, lines=lines, cost=order.total_cost
     )
@@ -136,7 +141,7 @@ def saga_step_apply(*, saga_id: int, service: str) -> StepProgress:
         record, changed = step.apply(saga)
         if changed:
             event_type = step.applied if record.status == ParticipantStatus.APPLIED else step.failed
-            event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record))
+            event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record, saga))
         elif record.status in (ParticipantStatus.CANCELLED, ParticipantStatus.COMPENSATED):
             event_record(saga=saga, event_type=step.refused, service=step.service, status=record.status)
             return StepProgress(f"REFUSED ({record.status})", proceed=False)
@@ -156,7 +161,7 @@ def saga_step_compensate(*, saga_id: int, service: str) -> str:
         record, changed = step.compensate(saga)
         if changed:
             event_type = step.compensated if record.status == ParticipantStatus.COMPENSATED else step.cancelled
-            event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record))
+            event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record, saga))
     return record.status if changed else f"REPLAYED ({record.status})"
 
 
@@ -172,7 +177,7 @@ def _compensation_finished(saga: Saga) -> bool:
     )
     if marked:
         event_record(saga=saga, event_type="CompensationCompleted", service=Service.CHECKOUT)
-        settled_announce(saga.pk)
+        settled_announce(saga.pk, status=SagaStatus.REJECTED, reason=saga.reason)
     return bool(marked)
 
 
@@ -206,7 +211,7 @@ def saga_approve(*, saga_id: int) -> str:
         event_record(
             saga=saga, event_type="OrderPlaced", service=Service.ORDERS, id=saga.order_id, holderId=saga.order.holder_id
         )
-        settled_announce(saga_id)
+        settled_announce(saga_id, status=SagaStatus.APPROVED)
         return "APPROVED"
 
 
@@ -247,6 +252,7 @@ def _reject(
     faults.inside_transition(saga)
     if not _compare_and_set(saga, status=SagaStatus.REJECTED, reason=reason, now=now):
         return "LOST"
+    saga.status, saga.reason = SagaStatus.REJECTED, reason
     order_set_outcome(order_id=saga.order_id, status=OrderStatus.REJECTED, reason=reason)
     if reason == RejectionReason.DEADLINE:
         event_record(
@@ -276,12 +282,15 @@ def _reject(
 
 
 def saga_deadline(*, saga_id: int, fired_by: str = "countdown") -> str | datetime:
-    """Reject an attempt whose deadline has passed; return the deadline if it fired early."""
-    saga = _load(saga_id)
-    if saga.status != SagaStatus.PENDING:
-        return f"SKIPPED (saga {saga.status})"
-    if not _expired(saga, timezone.now()):
-        return saga.deadline_at
+    """Reject an attempt whose deadline has passed; return the deadline if it fired early.
+
+    Nearly every countdown finds its attempt decided: that costs one narrow read.
+    """
+    status, deadline_at = Saga.objects.values_list("status", "deadline_at").get(pk=saga_id)
+    if status != SagaStatus.PENDING:
+        return f"SKIPPED (saga {status})"
+    if timezone.now() < deadline_at:
+        return deadline_at
     return saga_reject(saga_id=saga_id, reason=RejectionReason.DEADLINE, fired_by=fired_by)
 
 

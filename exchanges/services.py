@@ -102,7 +102,7 @@ def exchange_apply(
     for currency_id, amount in lines:
         units_by_currency[currency_id] += amount
 
-    def take(exchange: Exchange) -> None:
+    def take(exchange: Exchange) -> None:  # fills in no field of the record
         # A fixed row order keeps two multi-currency exchanges from deadlocking.
         for currency_id, units in sorted(units_by_currency.items()):
             taken = Currency.objects.filter(pk=currency_id, stock__gte=units).update(stock=F("stock") - units)

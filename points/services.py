@@ -82,16 +82,32 @@ def points_batch_init(*, n: int, money: int) -> None:
         mypage_on_balances_set(user_ids_from=0, user_ids_to=n - 1, balance=money)
 
 
+def _balance_change(*, user_id: str, change: int, at_least: int | None = None) -> int | None:
+    """Add `change` to the balance (if it holds at least `at_least`); the new balance, or None if refused.
+
+    One statement (UPDATE ... RETURNING) where a conditional update and a read back were two.
+    """
+    condition, params = ("AND balance >= %s", [at_least]) if at_least is not None else ("", [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PointAccount._meta.db_table} SET balance = balance + %s WHERE user_id = %s {condition}"
+            " RETURNING balance",
+            [change, user_id, *params],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def points_use(*, saga_id: int, order_id: int, user_id: str, amount: int) -> Outcome:
     """Debit an order's cost once; spending exactly the whole balance succeeds."""
 
-    def debit(use: PointUse) -> None:
-        debited = PointAccount.objects.filter(pk=user_id, balance__gte=amount).update(balance=F("balance") - amount)
-        if not debited:
+    def debit(use: PointUse) -> dict:
+        balance_after = _balance_change(user_id=user_id, change=-amount, at_least=amount)
+        if balance_after is None:
             exists = PointAccount.objects.filter(pk=user_id).exists()
             raise StepFailed("POINT_LIMIT" if exists else "UNKNOWN_ACCOUNT")
         _ledger(account_id=user_id, kind=EntryKind.USE, amount=-amount, saga_id=saga_id)
-        use.balance_after = PointAccount.objects.values_list("balance", flat=True).get(pk=user_id)
+        return {"balance_after": balance_after}
 
     return apply_once(PointUse, saga_id=saga_id, order_id=order_id, effect=debit, user_id=user_id, amount=amount)
 
@@ -99,9 +115,9 @@ def points_use(*, saga_id: int, order_id: int, user_id: str, amount: int) -> Out
 def points_use_compensate(*, saga_id: int, order_id: int) -> Outcome:
     """Refund an applied debit once."""
 
-    def refund(use: PointUse) -> None:
-        PointAccount.objects.filter(pk=use.user_id).update(balance=F("balance") + use.amount)
+    def refund(use: PointUse) -> dict:
+        balance_after = _balance_change(user_id=use.user_id, change=use.amount)
         _ledger(account_id=use.user_id, kind=EntryKind.REFUND, amount=use.amount, saga_id=saga_id)
-        use.balance_after = PointAccount.objects.values_list("balance", flat=True).get(pk=use.user_id)
+        return {"balance_after": balance_after}
 
     return compensate_once(PointUse, saga_id=saga_id, order_id=order_id, undo=refund)
