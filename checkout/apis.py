@@ -1,7 +1,7 @@
 import json
 import time
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
@@ -12,7 +12,6 @@ from orders.models import Order
 
 from . import selectors
 from .follow import events_follow
-from .models import MyPage
 from .serializers import DeadlineOut, EventMessageOut, EventOut, EventsQuery, MyPageOut
 
 
@@ -44,7 +43,10 @@ class MyPageApi(APIView):
 
     @extend_schema(responses=MyPageOut)
     def get(self, request, user_id: str):
-        return Response(MyPageOut(get_object_or_404(MyPage, pk=user_id)).data)
+        page = selectors.mypage_get(user_id)
+        if page is None:
+            raise Http404(f"user {user_id} has no page")
+        return Response(MyPageOut(page).data)
 
 
 class DeadlinesApi(generics.ListAPIView):

@@ -144,16 +144,15 @@ class IdempotentRequest(models.Model):
 
 
 class MyPage(models.Model):
-    """The read model of seed 001's "my page": one row per user, kept up to date from the logs.
+    """The read model of seed 001's "my page": a user's balance; their orders and exchanges are rows of their own.
 
     Written only by checkout.mypage, in the transaction of the event or ledger entry it
-    folds in; read in one query. `manage.py mypage_rebuild` folds the logs again.
+    folds in, one statement each; read by checkout.selectors.mypage_get.
+    `manage.py mypage_rebuild` folds the logs again.
     """
 
     user_id = models.CharField(max_length=64, primary_key=True)
     balance = models.BigIntegerField(default=0)
-    orders = models.JSONField(default=dict, help_text="Order id -> what the user sees of it (the latest 100).")
-    exchanges = models.JSONField(default=dict, help_text="Attempt id -> the exchange made for it (the latest 100).")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -161,3 +160,40 @@ class MyPage(models.Model):
 
     def __str__(self) -> str:
         return f"My page of {self.user_id}"
+
+
+class MyPageOrder(models.Model):
+    """An order as its holder's page shows it (the page shows the newest 100)."""
+
+    user_id = models.CharField(max_length=64)
+    order_id = models.BigIntegerField()
+    status = models.CharField(max_length=16)
+    reason = models.CharField(max_length=32, blank=True, default="", help_text="Shown as null when empty.")
+    cost = models.BigIntegerField(default=0)
+    lines = models.JSONField(default=list)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user_id", "-order_id"]
+        constraints = [models.UniqueConstraint(fields=["user_id", "order_id"], name="mypage_order_once")]
+
+    def __str__(self) -> str:
+        return f"Order {self.order_id} on the page of {self.user_id}"
+
+
+class MyPageExchange(models.Model):
+    """An exchange (one attempt's) as its holder's page shows it (the page shows the newest 100)."""
+
+    user_id = models.CharField(max_length=64)
+    saga_id = models.BigIntegerField()
+    order_id = models.BigIntegerField()
+    status = models.CharField(max_length=16)
+    point = models.BigIntegerField(null=True, blank=True)
+    lines = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["user_id", "-saga_id"]
+        constraints = [models.UniqueConstraint(fields=["user_id", "saga_id"], name="mypage_exchange_once")]
+
+    def __str__(self) -> str:
+        return f"Exchange of attempt {self.saga_id} on the page of {self.user_id}"

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db.models import Avg, Count, F, QuerySet
 from django.utils import timezone
 
-from .models import OutboxMessage, Saga, SagaEvent, SagaStatus
+from .models import MyPage, MyPageExchange, MyPageOrder, OutboxMessage, Saga, SagaEvent, SagaStatus
+from .mypage import KEEP
 from .saga import STEPS
 
 RECENT_EVENTS = 1000
@@ -22,6 +23,35 @@ def events_recent(limit: int = RECENT_EVENTS) -> list[SagaEvent]:
     """The newest `limit` events, oldest first."""
     newest = SagaEvent.objects.order_by("-timestamp", "-id")[:limit]
     return list(reversed(newest))
+
+
+def mypage_get(user_id: str) -> dict | None:
+    """A user's page: balance, the newest orders and exchanges (newest first); None if the user has none."""
+    balance = MyPage.objects.filter(pk=user_id).values_list("balance", flat=True).first()
+    orders = []
+    rows = MyPageOrder.objects.filter(user_id=user_id).order_by("-order_id")
+    for order_id, status, reason, cost, lines, attempt in rows.values_list(
+        "order_id", "status", "reason", "cost", "lines", "attempt"
+    )[:KEEP]:
+        order = {"orderId": order_id, "status": status, "reason": reason or None, "cost": cost, "lines": lines}
+        orders.append({**order, "attempt": attempt})
+    exchanges = [
+        {"orderId": order_id, "sagaId": saga_id, "status": status, "point": point, "lines": lines}
+        for order_id, saga_id, status, point, lines in MyPageExchange.objects.filter(user_id=user_id)
+        .order_by("-saga_id")
+        .values_list("order_id", "saga_id", "status", "point", "lines")[:KEEP]
+    ]
+    if balance is None and not orders and not exchanges:
+        return None
+    return {"userId": user_id, "balance": balance or 0, "orders": orders, "exchanges": exchanges}
+
+
+def mypage_all() -> dict[str, dict]:
+    """Every user's page, by user id (for the rebuild's checks)."""
+    users = set(MyPage.objects.values_list("pk", flat=True))
+    users |= set(MyPageOrder.objects.values_list("user_id", flat=True))
+    users |= set(MyPageExchange.objects.values_list("user_id", flat=True))
+    return {user_id: mypage_get(user_id) for user_id in sorted(users)}
 
 
 def deadlines() -> QuerySet[Saga]:

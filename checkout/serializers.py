@@ -50,14 +50,25 @@ class DeadlineOut(serializers.ModelSerializer):
         fields = ["sagaId", "orderId", "attempt", "deadline", "status", "reason", "decidedAt", "compensatedAt"]
 
 
+class MyPageOrderOut(serializers.Serializer):
+    orderId = serializers.IntegerField()
+    status = serializers.CharField()
+    reason = serializers.CharField(allow_null=True)
+    cost = serializers.IntegerField()
+    lines = serializers.ListField(child=serializers.DictField(), help_text="[{currencyId, amount}, ...]")
+    attempt = serializers.IntegerField(allow_null=True)
+
+
+class MyPageExchangeOut(serializers.Serializer):
+    orderId = serializers.IntegerField()
+    sagaId = serializers.IntegerField()
+    status = serializers.CharField()
+    point = serializers.IntegerField(allow_null=True)
+    lines = serializers.ListField(child=serializers.DictField(), help_text="[{currencyId, amount}, ...]")
+
+
 class MyPageOut(serializers.Serializer):
-    userId = serializers.CharField(source="user_id")
+    userId = serializers.CharField()
     balance = serializers.IntegerField()
-    orders = serializers.SerializerMethodField(help_text="Newest first: orderId, status, reason, cost, lines, attempt.")
-    exchanges = serializers.SerializerMethodField(help_text="Newest first: orderId, sagaId, status, point, lines.")
-
-    def get_orders(self, page) -> list[dict]:
-        return [page.orders[key] for key in sorted(page.orders, key=int, reverse=True)]
-
-    def get_exchanges(self, page) -> list[dict]:
-        return [page.exchanges[key] for key in sorted(page.exchanges, key=int, reverse=True)]
+    orders = MyPageOrderOut(many=True, help_text="The newest 100, newest first.")
+    exchanges = MyPageExchangeOut(many=True, help_text="The newest 100, newest first.")

@@ -8,8 +8,9 @@ import requests
 from django.core.management import call_command
 from django.db import connection
 
-from checkout.models import MyPage, Saga
+from checkout.models import Saga
 from checkout.mypage import mypage_rebuild
+from checkout.selectors import mypage_all
 from checkout.services import order_place
 from conftest import wait_for
 from points.models import PointAccount
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _pages() -> dict[str, tuple]:
-    return {p.user_id: (p.balance, p.orders, p.exchanges) for p in MyPage.objects.order_by("user_id")}
+    return {user: (p["balance"], p["orders"], p["exchanges"]) for user, p in mypage_all().items()}
 
 
 def _settled(*orders) -> bool:
