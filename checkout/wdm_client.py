@@ -49,6 +49,23 @@ class WdmClient:
     def get(self, path: str) -> Answer:
         return self.call("GET", path)
 
+    def profile_warning(self) -> str | None:
+        """What in the stack's profile makes its figures differ from production's, if anything (GET /readyz)."""
+        root = self.base.rsplit("/wdm", 1)[0]
+        try:
+            profile = self._session().get(f"{root}/readyz", timeout=10).json().get("profile", {})
+        except (requests.RequestException, ValueError):
+            return None
+        costs = [
+            what for what, on in (("DEBUG", profile.get("debug")), ("task events", profile.get("taskEvents"))) if on
+        ]
+        if not costs:
+            return None
+        return (
+            f"WARNING: the stack runs with {' and '.join(costs)} on: these figures are not the production"
+            " profile's (start it with SAGA_PROFILE=production make run)"
+        )
+
     @staticmethod
     def expect(answer: Answer, what: str) -> dict:
         if not 200 <= answer.status < 300:

@@ -61,5 +61,7 @@ def readyz(request) -> JsonResponse:
         "failed": failed,
         "errors": {name: error for name, error in checks.items() if error},
         "queues": consumers,
+        # what the benchmarks check before they measure (docs/adr/0008-cost-per-saga.md)
+        "profile": {"debug": settings.DEBUG, "taskEvents": settings.CELERY_WORKER_SEND_TASK_EVENTS},
     }
     return JsonResponse(body, status=503 if failed else 200)

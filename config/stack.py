@@ -285,11 +285,41 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True, cwd=BASE_DIR)
 
 
+PROFILES = {
+    # A laptop: debug pages, every task in Flower and in the log.
+    "dev": {"DJANGO_DEBUG": "1"},
+    # What a deployment runs, and what the benchmarks measure (docs/adr/0008-cost-per-saga.md):
+    # no DEBUG, no task events (Flower still shows workers, queues and their tasks in hand),
+    # no per-task log lines from Celery (the saga's own events and the access lines stay).
+    "production": {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SAGA_TASK_EVENTS": "0",
+        "FLOWER_ENABLE_EVENTS": "false",
+        "SAGA_TASK_LOG_LINES": "0",
+    },
+}
+
+
+def _apply_profile() -> str:
+    """SAGA_PROFILE (dev by default, or production): defaults for what the environment leaves unset."""
+    profile = os.environ.get("SAGA_PROFILE") or "dev"
+    if profile not in PROFILES:
+        raise SystemExit(f"SAGA_PROFILE={profile!r}: choose one of {', '.join(PROFILES)}")
+    for name, value in PROFILES[profile].items():
+        os.environ.setdefault(name, value)
+    if profile == "production":
+        import secrets
+
+        os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # this start only
+    return profile
+
+
 def run() -> int:
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
-    os.environ.setdefault("DJANGO_DEBUG", "1")
+    profile = _apply_profile()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("WEB_PORT", "8088")
     os.environ.setdefault("FLOWER_PORT", "5555")
@@ -320,7 +350,7 @@ def run() -> int:
             f"    Dashboard        http://127.0.0.1:{web}/admin/dashboard/\n"
             f"    Flower           http://127.0.0.1:{flower}/   ({flower_login})\n"
             f"    Probes           http://127.0.0.1:{web}/healthz  http://127.0.0.1:{web}/readyz\n"
-            f"    Deadline {os.environ.get('SAGA_DEADLINE_SECONDS', '10')} s,"
+            f"    Profile {profile}, deadline {os.environ.get('SAGA_DEADLINE_SECONDS', '10')} s,"
             f" fault profile {os.environ.get('SAGA_FAULT_PROFILE') or 'off'}. Ctrl-C stops everything."
         )
         manager.loop()

@@ -152,8 +152,9 @@ CELERY_IMPORTS = ["checkout.floor"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower shows tasks live
-CELERY_TASK_SEND_SENT_EVENT = True
+# Task events are what Flower lists tasks from (docs/adr/0008-cost-per-saga.md weighs their cost).
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("SAGA_TASK_EVENTS", default=True)
+CELERY_TASK_SEND_SENT_EVENT = env.bool("SAGA_TASK_SENT_EVENTS", default=CELERY_WORKER_SEND_TASK_EVENTS)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's fixup would close the database connection around every task; config.celery
 # recycles it the way Django does for requests instead.
@@ -206,4 +207,13 @@ SAGA_FAULT_PROFILE = env("SAGA_FAULT_PROFILE", default="")
 # One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING_CONFIG = "config.logs.configure"
-LOGGING = logging_config(log_format=LOG_FORMAT, level=env("DJANGO_LOG_LEVEL", default="INFO"))
+# Celery's own line per task received, succeeded or retried (INFO); off in the production
+# profile, where the saga's event lines tell the story (docs/adr/0008-cost-per-saga.md).
+SAGA_TASK_LOG_LINES = env.bool("SAGA_TASK_LOG_LINES", default=True)
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env("DJANGO_LOG_LEVEL", default="INFO"),
+    loggers={}
+    if SAGA_TASK_LOG_LINES
+    else {name: {"level": "WARNING"} for name in ("celery.worker.strategy", "celery.app.trace")},
+)

@@ -25,6 +25,12 @@ def test_ready_when_every_queue_has_a_worker(client, celery_worker):
     assert all(workers == [celery_worker] for workers in body["queues"].values())
 
 
+def test_readyz_says_whether_the_stack_runs_debug_or_task_events(client, settings):
+    # what the benchmarks check before they measure: these cost CPU on every saga
+    settings.DEBUG, settings.CELERY_WORKER_SEND_TASK_EVENTS = False, False
+    assert client.get("/readyz").json()["profile"] == {"debug": False, "taskEvents": False}
+
+
 def test_a_queue_without_a_consumer_is_named(client, celery_worker):
     app.control.cancel_consumer("exchanges", destination=[celery_worker], reply=True)
     try:

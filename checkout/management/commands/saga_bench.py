@@ -89,6 +89,8 @@ class Command(BaseCommand):
         client = WdmClient(url, timeout=settings.SAGA_DEADLINE_SECONDS + 60)
         if client.get("stock/find/0").status == 0:
             raise CommandError(f"{url} does not answer: start the stack (make run) first.")
+        if warning := client.profile_warning():
+            say(warning)
         runs: list[Run] = []
         sides = [side for side in ("floor", "saga") if only in (None, side)]
         capacity: dict[str, float] = {}

@@ -37,6 +37,8 @@ class Command(BaseCommand):
     ) -> None:
         client = WdmClient(url)
         say = self.stdout.write
+        if warning := client.profile_warning():
+            say(warning)
         if not skip_init:
             for what, path in (
                 ("users", f"payment/batch_init/{n}/1000000"),

@@ -1,0 +1,69 @@
+"""`make run`'s profiles: dev (the default) and production, what the benchmarks measure."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from config import stack
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in {"SAGA_PROFILE", "DJANGO_SECRET_KEY"} | {name for p in stack.PROFILES.values() for name in p}:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_dev_is_the_default_and_keeps_debug_on(clean_env):
+    assert stack._apply_profile() == "dev"
+    assert os.environ["DJANGO_DEBUG"] == "1"
+    assert "SAGA_TASK_EVENTS" not in os.environ
+
+
+def test_production_turns_off_debug_task_events_and_task_lines_with_a_fresh_secret(clean_env):
+    clean_env.setenv("SAGA_PROFILE", "production")
+    assert stack._apply_profile() == "production"
+    assert {name: os.environ[name] for name in stack.PROFILES["production"]} == {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SAGA_TASK_EVENTS": "0",
+        "FLOWER_ENABLE_EVENTS": "false",
+        "SAGA_TASK_LOG_LINES": "0",
+    }
+    assert len(os.environ["DJANGO_SECRET_KEY"]) >= 50
+
+
+def test_what_the_environment_sets_wins_over_the_profile(clean_env):
+    clean_env.setenv("SAGA_PROFILE", "production")
+    clean_env.setenv("SAGA_TASK_EVENTS", "1")
+    stack._apply_profile()
+    assert os.environ["SAGA_TASK_EVENTS"] == "1"
+
+
+def test_an_unknown_profile_is_refused(clean_env):
+    clean_env.setenv("SAGA_PROFILE", "fast")
+    with pytest.raises(SystemExit, match="choose one of dev, production"):
+        stack._apply_profile()
+
+
+@pytest.mark.parametrize(("lines", "task_lines_shown"), [("1", True), ("0", False)])
+def test_celery_task_lines_follow_the_setting_and_saga_events_stay(lines, task_lines_shown):
+    # given the settings as a worker loads them
+    probe = (
+        "import django, json, logging; django.setup(); from django.conf import settings;"
+        "print(json.dumps({name: logging.getLogger(name).isEnabledFor(logging.INFO)"
+        " for name in ('celery.app.trace', 'celery.worker.strategy', 'checkout.events', 'config.access')}))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "SAGA_TASK_LOG_LINES": lines}
+    # when
+    shown = json.loads(subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, check=True).stdout)
+    # then
+    assert shown == {
+        "celery.app.trace": task_lines_shown,
+        "celery.worker.strategy": task_lines_shown,
+        "checkout.events": True,
+        "config.access": True,
+    }
