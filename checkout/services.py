@@ -191,6 +191,15 @@ def _compare_and_set(saga: Saga, *, status: SagaStatus, reason: str, now: dateti
     )
 
 
+def _steps_applied(saga_id: int) -> int:
+    """How many of the attempt's steps hold an APPLIED record, in one statement (a UNION ALL)."""
+    applied = [
+        step.record.objects.filter(saga_id=saga_id, status=ParticipantStatus.APPLIED).order_by().values_list("saga_id")
+        for step in STEPS
+    ]
+    return applied[0].union(*applied[1:], all=True).count()
+
+
 def saga_approve(*, saga_id: int) -> str:
     """Approve an attempt whose every step applied, if it is still PENDING and before its deadline."""
     with transition_lock(saga_id), transaction.atomic():
@@ -200,9 +209,7 @@ def saga_approve(*, saga_id: int) -> str:
         now = timezone.now()
         if _expired(saga, now):
             return _reject(saga, reason=RejectionReason.DEADLINE, now=now, fired_by=Service.ORDERS)
-        if any(
-            not step.record.objects.filter(saga_id=saga_id, status=ParticipantStatus.APPLIED).exists() for step in STEPS
-        ):
+        if _steps_applied(saga_id) < len(STEPS):
             return "SKIPPED (steps not applied)"
         faults.inside_transition(saga)
         if not _compare_and_set(saga, status=SagaStatus.APPROVED, reason="", now=now):

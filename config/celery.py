@@ -130,6 +130,21 @@ def _recycle_db_connections(**kwargs) -> None:
 
 
 @worker_init.connect
+def _no_health_check_per_task(**kwargs) -> None:
+    """A worker does not ping PostgreSQL (SELECT 1) before every task, as the web does before a request.
+
+    A task that meets a broken connection fails with OperationalError or InterfaceError,
+    which every saga task retries; the hook above then closes the broken connection, and
+    the retry opens a new one. The ping would cost a round trip per task (ADR 0008).
+    """
+    from django.db import connections
+
+    for alias in connections:
+        connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = False
+        connections[alias].close()
+
+
+@worker_init.connect
 def _check_delivery_settings(**kwargs) -> None:
     """A worker does not start with settings that would lose or duplicate saga messages."""
     from config.checks import fail_on_saga_errors
