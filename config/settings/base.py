@@ -186,10 +186,15 @@ SAGA_LOCK_TTL_SECONDS = env.float("SAGA_LOCK_TTL_SECONDS", default=10.0)
 SAGA_LOCK_WAIT_SECONDS = env.float("SAGA_LOCK_WAIT_SECONDS", default=5.0)
 # How long past its deadline a PENDING saga may stay before the beat sweeper rejects it.
 SAGA_SWEEP_GRACE_SECONDS = env.float("SAGA_SWEEP_GRACE_SECONDS", default=1.0)
-# A rejected attempt whose compensations have not finished is sent them again after this
-# many seconds (then 2x, 3x ...), at most this many times; then it needs an operator (ADR 0005).
+# A compensation that started and has not finished this many seconds later (then 2x, 3x ...
+# for the next runs) is sent again, at most this many times; then it needs an operator.
+# One still waiting in a queue is not: only past SAGA_COMPENSATION_LOST_SECONDS (by default the
+# broker's visibility timeout) is it taken as lost and sent again, without counting (ADR 0009).
 SAGA_COMPENSATION_REDRIVE_SECONDS = env.float("SAGA_COMPENSATION_REDRIVE_SECONDS", default=30.0)
 SAGA_COMPENSATION_MAX_REDRIVES = env.int("SAGA_COMPENSATION_MAX_REDRIVES", default=3)
+SAGA_COMPENSATION_LOST_SECONDS = env.float(
+    "SAGA_COMPENSATION_LOST_SECONDS", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+)
 # The outbox relay publishes messages the fast path left unpublished for this long (ADR 0005).
 SAGA_OUTBOX_RELAY_AFTER_SECONDS = env.float("SAGA_OUTBOX_RELAY_AFTER_SECONDS", default=2.0)
 # Idempotency-Key records are kept this long (a day), then the beat cleanup deletes them.
