@@ -20,7 +20,7 @@ from orders.services import order_begin_attempt, order_create, order_open, order
 
 from . import faults
 from .events import event_record
-from .locks import transition_lock
+from .locks import sweep_lock, transition_lock
 from .models import OutboxKind, Saga, SagaStatus, Service
 from .notify import settled_announce, settled_wait
 from .outbox import outbox_add
@@ -294,14 +294,18 @@ def saga_deadline(*, saga_id: int, fired_by: str = "countdown") -> str | datetim
     return saga_reject(saga_id=saga_id, reason=RejectionReason.DEADLINE, fired_by=fired_by)
 
 
-def saga_sweep_overdue(*, limit: int = 500) -> int:
+def saga_sweep_overdue(*, limit: int = 500) -> int | None:
     """The backstops (beat, every second): reject what outlived its deadline, re-drive stalled compensations.
 
     Rejects PENDING attempts past deadline + grace whose countdown never came, and sends
     again the compensations that are due (ADR 0005, 0009), at most `limit` of each.
-    Returns how many attempts it acted on.
+    Never two sweeps at once: returns None at once if another sweep holds the lock, else
+    how many attempts it acted on.
     """
-    return _reject_overdue(limit=limit) + _redrive_due_compensations(limit=limit)
+    with sweep_lock("checkout.sweep_overdue") as mine:
+        if not mine:
+            return None
+        return _reject_overdue(limit=limit) + _redrive_due_compensations(limit=limit)
 
 
 def _reject_overdue(*, limit: int) -> int:
