@@ -4,6 +4,7 @@ Local defaults are safe for a laptop; values that only make sense in production
 (secret key, allowed hosts) have no default unless DJANGO_DEBUG is on.
 """
 
+import math
 from pathlib import Path
 
 import environ
@@ -167,16 +168,28 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def _every(seconds: float, task: str) -> dict:
+    """A beat entry whose message expires one interval after it is sent (ADR 0009).
+
+    A worker behind a backlog discards an expired message on receipt instead of running a
+    pile of stale sweeps; the next fresh one does the work. `expires` is Celery's option (the
+    PersistentScheduler); django-celery-beat's DatabaseScheduler drops it and reads whole
+    seconds from `expire_seconds` instead, so both are given (the PersistentScheduler passes
+    `expire_seconds` on as a message property that nothing reads).
+    """
+    return {
+        "task": task,
+        "schedule": seconds,
+        "options": {"expires": seconds, "expire_seconds": max(1, math.ceil(seconds))},
+    }
+
+
 CELERY_BEAT_SCHEDULE = {
-    "checkout.sweep_overdue": {
-        "task": "checkout.sweep_overdue",
-        "schedule": env.float("SAGA_SWEEP_SECONDS", default=1.0),
-    },
-    "checkout.outbox_relay": {
-        "task": "checkout.outbox_relay",
-        "schedule": env.float("SAGA_OUTBOX_RELAY_SECONDS", default=1.0),
-    },
-    "checkout.idempotency_cleanup": {"task": "checkout.idempotency_cleanup", "schedule": 3600.0},
+    "checkout.sweep_overdue": _every(env.float("SAGA_SWEEP_SECONDS", default=1.0), "checkout.sweep_overdue"),
+    "checkout.outbox_relay": _every(env.float("SAGA_OUTBOX_RELAY_SECONDS", default=1.0), "checkout.outbox_relay"),
+    "checkout.idempotency_cleanup": _every(3600.0, "checkout.idempotency_cleanup"),
 }
 
 # --- The saga --------------------------------------------------------------------------
