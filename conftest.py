@@ -24,7 +24,7 @@ from django.db import connection
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from config.celery import SERVICE_QUEUES, app
-from config.tests.browser import VIEWPORT, launch_chromium
+from config.tests.browser import BROWSER_TIMEOUT_MS, VIEWPORT, launch_chromium
 
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 WORKER_NAME = f"test-{os.getpid()}@localhost"
@@ -275,7 +275,7 @@ def browser() -> Iterator[Browser]:
 def page(browser, live_server) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page, 1400x900, for a test against `live_server`."""
     context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     try:
         yield page

@@ -1,8 +1,10 @@
-"""The per-order transition lock (Redis).
+"""The Redis locks: the per-order transition lock, and the one-sweep-at-a-time lock of the backstops.
 
-It serializes approve and reject so that they rarely race; it does not decide. A lock
-can expire while its holder still works (a GC pause, a slow query, a TTL too short), so
-the decision is the database compare-and-set in checkout.services. See docs/adr/0001.
+The transition lock serializes approve and reject so that they rarely race; it does not
+decide. A lock can expire while its holder still works (a GC pause, a slow query, a TTL
+too short), so the decision is the database compare-and-set in checkout.services. See
+docs/adr/0001. The sweep lock only saves work: everything a sweep does is idempotent
+(docs/adr/0009).
 """
 
 import logging
@@ -43,3 +45,28 @@ def transition_lock(saga_id: int) -> Iterator[None]:
             lock.release()
         except LockError:
             log.warning("saga %s: transition lock expired before release; the compare-and-set decided", saga_id)
+
+
+@contextmanager
+def sweep_lock(name: str) -> Iterator[bool]:
+    """Yield True while this process holds the sweep `name`'s lock, False at once if another one does.
+
+    A sweep that finds the lock held returns instead of waiting: the one running does the
+    work, and sweeps queued behind a backlog do not pile up on each other. The lock lives
+    as long as a task may run (CELERY_TASK_TIME_LIMIT), so a sweep killed with it held
+    delays the next ones by that much at most.
+    """
+    lock = redis_client().lock(
+        f"sweep:{name}", timeout=settings.CELERY_TASK_TIME_LIMIT, blocking=False, thread_local=False
+    )
+    if not lock.acquire():
+        log.debug("%s: another sweep holds the lock; this one returns", name)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("%s: the sweep outlived its lock", name)

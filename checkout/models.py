@@ -25,10 +25,18 @@ class Saga(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     compensated_at = models.DateTimeField(null=True, blank=True, help_text="When every compensation had run.")
     compensation_sent_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the compensations were last sent (rejection, re-drive, retry)."
+        null=True,
+        blank=True,
+        help_text="When the compensation message now awaited was sent: by the rejection, a re-drive, a retry, "
+        "or the compensation before it in the chain.",
+    )
+    compensation_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the compensation now running started; empty while the next one waits in its queue.",
     )
     compensation_redrives = models.PositiveIntegerField(
-        default=0, help_text="How often the sweeper sent the compensations again."
+        default=0, help_text="How often the sweeper sent the compensations again after one ran and did not finish."
     )
     needs_attention = models.BooleanField(
         default=False, help_text="Compensation did not finish after every re-drive: an operator must look."

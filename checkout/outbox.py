@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from config.logs import log_bind, log_scope
 
+from .locks import sweep_lock
 from .models import OutboxKind, OutboxMessage, Saga
 from .saga import STEP_BY_SERVICE, compensation_chain, deadline_countdown, step_chain
 
@@ -70,8 +71,19 @@ def _send(message: OutboxMessage) -> None:
         compensation_chain(saga.pk, steps).apply_async()
 
 
-def outbox_relay(*, older_than_seconds: float, limit: int = 500) -> int:
-    """Publish what the fast path left behind; return how many messages were sent."""
+def outbox_relay(*, older_than_seconds: float, limit: int = 500) -> int | None:
+    """Publish what the fast path left behind; return how many messages were sent.
+
+    At most `limit` per run, and never two relays at once: returns None at once if another
+    relay holds the lock (ADR 0009).
+    """
+    with sweep_lock("checkout.outbox_relay") as mine:
+        if not mine:
+            return None
+        return _relay(older_than_seconds=older_than_seconds, limit=limit)
+
+
+def _relay(*, older_than_seconds: float, limit: int) -> int:
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pending = list(
         OutboxMessage.objects.filter(published_at=None, created_at__lt=cutoff)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DurationField, ExpressionWrapper, F
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from orders.services import order_begin_attempt, order_create, order_open, order
 
 from . import faults
 from .events import event_record
-from .locks import transition_lock
+from .locks import sweep_lock, transition_lock
 from .models import OutboxKind, Saga, SagaStatus, Service
 from .notify import settled_announce, settled_wait
 from .outbox import outbox_add
@@ -157,11 +157,20 @@ def saga_step_compensate(*, saga_id: int, service: str) -> str:
     saga = _load(saga_id)
     if saga.status != SagaStatus.REJECTED:
         return f"SKIPPED (saga {saga.status})"
+    # Committed before the work, so that the sweeper knows this compensation ran if it then
+    # fails or hangs; one still waiting in a queue never stamps it (ADR 0009).
+    Saga.objects.filter(pk=saga_id, compensated_at=None, compensation_started_at=None).update(
+        compensation_started_at=timezone.now()
+    )
     with transaction.atomic():
         record, changed = step.compensate(saga)
         if changed:
             event_type = step.compensated if record.status == ParticipantStatus.COMPENSATED else step.cancelled
             event_record(saga=saga, event_type=event_type, service=step.service, **step.describe(record, saga))
+        # Done: the chain now sends the next link, which waits in its queue until it starts.
+        Saga.objects.filter(pk=saga_id, compensated_at=None).update(
+            compensation_started_at=None, compensation_sent_at=timezone.now()
+        )
     return record.status if changed else f"REPLAYED ({record.status})"
 
 
@@ -301,13 +310,21 @@ def saga_deadline(*, saga_id: int, fired_by: str = "countdown") -> str | datetim
     return saga_reject(saga_id=saga_id, reason=RejectionReason.DEADLINE, fired_by=fired_by)
 
 
-def saga_sweep_overdue(*, limit: int = 500) -> int:
-    """The backstops (beat, every second): reject what outlived its deadline, re-drive stuck compensations.
+def saga_sweep_overdue(*, limit: int = 500) -> int | None:
+    """The backstops (beat, every second): reject what outlived its deadline, re-drive stalled compensations.
 
     Rejects PENDING attempts past deadline + grace whose countdown never came, and sends
-    again the compensations of rejected attempts that have not finished (ADR 0005).
-    Returns how many attempts it acted on.
+    again the compensations that are due (ADR 0005, 0009), at most `limit` of each.
+    Never two sweeps at once: returns None at once if another sweep holds the lock, else
+    how many attempts it acted on.
     """
+    with sweep_lock("checkout.sweep_overdue") as mine:
+        if not mine:
+            return None
+        return _reject_overdue(limit=limit) + _redrive_due_compensations(limit=limit)
+
+
+def _reject_overdue(*, limit: int) -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.SAGA_SWEEP_GRACE_SECONDS)
     overdue = list(
         Saga.objects.filter(status=SagaStatus.PENDING, deadline_at__lt=cutoff)
@@ -317,30 +334,59 @@ def saga_sweep_overdue(*, limit: int = 500) -> int:
     for saga_id in overdue:
         with log_scope(sagaId=saga_id):  # the sweep's own lines concern no one attempt
             saga_deadline(saga_id=saga_id, fired_by="sweeper")
-    every = timedelta(seconds=settings.SAGA_COMPENSATION_REDRIVE_SECONDS)
-    stuck = list(
-        Saga.objects.filter(status=SagaStatus.REJECTED, compensated_at=None, needs_attention=False)
-        .alias(
-            due=Coalesce("compensation_sent_at", "decided_at")
-            + ExpressionWrapper((F("compensation_redrives") + 1) * every, DurationField())
-        )
-        .filter(due__lt=timezone.now())
-        .order_by("decided_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for saga_id in stuck:
+    return len(overdue)
+
+
+def _redrive_due_compensations(*, limit: int) -> int:
+    due = list(_compensations_due(timezone.now()).order_by("decided_at").values_list("pk", flat=True)[:limit])
+    for saga_id in due:
         with log_scope(sagaId=saga_id):
             saga_compensation_redrive(saga_id=saga_id)
-    return len(overdue) + len(stuck)
+    return len(due)
+
+
+def _compensations_due(now: datetime) -> QuerySet[Saga]:
+    """Rejected attempts whose compensation must be sent again now (ADR 0009).
+
+    Stalled: a compensation started and has not finished (re-drives + 1) x
+    SAGA_COMPENSATION_REDRIVE_SECONDS later. Lost: the compensation awaited was sent
+    SAGA_COMPENSATION_LOST_SECONDS ago and never started. One that merely waits in a
+    queue (a backlog) is neither, and is left alone.
+    """
+    every = timedelta(seconds=settings.SAGA_COMPENSATION_REDRIVE_SECONDS)
+    lost_after = timedelta(seconds=settings.SAGA_COMPENSATION_LOST_SECONDS)
+    return (
+        Saga.objects.filter(status=SagaStatus.REJECTED, compensated_at=None, needs_attention=False)
+        .alias(
+            stalled_at=F("compensation_started_at")
+            + ExpressionWrapper((F("compensation_redrives") + 1) * every, DurationField()),
+            queued_since=Coalesce("compensation_sent_at", "decided_at"),
+        )
+        .filter(
+            Q(compensation_started_at__isnull=False, stalled_at__lt=now)
+            | Q(compensation_started_at=None, queued_since__lt=now - lost_after)
+        )
+    )
 
 
 def saga_compensation_redrive(*, saga_id: int) -> str:
-    """Send an unfinished compensation again; after the last re-drive, flag the attempt for an operator."""
+    """Send a compensation again if it is due; when it stalled after the last re-drive, flag the attempt instead.
+
+    Only a compensation that ran and did not finish counts toward the flag; a lost one is
+    sent again without counting. One that is not due (finished, flagged, queued, or still
+    within its time) is left alone: a re-drive is never sent while another waits (ADR 0009).
+    """
     with transaction.atomic():
-        saga = Saga.objects.select_for_update().select_related("order").get(pk=saga_id)
-        log_bind(orderId=saga.order_id)
-        if saga.status != SagaStatus.REJECTED or saga.compensated_at or saga.needs_attention:
+        # The row lock makes the sweeper and a running compensation take turns; PostgreSQL
+        # re-checks the due condition on the row it locked.
+        saga = _compensations_due(timezone.now()).select_for_update().filter(pk=saga_id).first()
+        if saga is None:
             return "SKIPPED"
+        log_bind(orderId=saga.order_id)
+        if saga.compensation_started_at is None:
+            event_record(saga=saga, event_type="CompensationRedriven", service=Service.CHECKOUT, cause="lost")
+            _compensate_every_step(saga)
+            return "REDRIVEN (lost)"
         if saga.compensation_redrives >= settings.SAGA_COMPENSATION_MAX_REDRIVES:
             Saga.objects.filter(pk=saga_id).update(needs_attention=True)
             event_record(
@@ -356,6 +402,7 @@ def saga_compensation_redrive(*, saga_id: int) -> str:
             event_type="CompensationRedriven",
             service=Service.CHECKOUT,
             redrive=saga.compensation_redrives + 1,
+            cause="stalled",
         )
         _compensate_every_step(saga)
         return "REDRIVEN"
@@ -381,5 +428,5 @@ def _compensate_every_step(saga: Saga) -> None:
 
 
 def _send_compensations(saga: Saga, steps) -> None:
-    Saga.objects.filter(pk=saga.pk).update(compensation_sent_at=timezone.now())
+    Saga.objects.filter(pk=saga.pk).update(compensation_sent_at=timezone.now(), compensation_started_at=None)
     outbox_add(saga=saga, kind=OutboxKind.COMPENSATE, payload={"steps": [step.service for step in steps]})

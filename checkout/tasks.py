@@ -75,13 +75,14 @@ def checkout_deadline(saga_id: int) -> str:
     return "EARLY"
 
 
+# The backstops return None when another sweep holds their lock (ADR 0009).
 @shared_task(name="checkout.sweep_overdue", acks_late=True, ignore_result=True)
-def checkout_sweep_overdue() -> int:
+def checkout_sweep_overdue() -> int | None:
     return services.saga_sweep_overdue()
 
 
 @shared_task(name="checkout.outbox_relay", acks_late=True, ignore_result=True)
-def checkout_outbox_relay() -> int:
+def checkout_outbox_relay() -> int | None:
     return outbox_relay(older_than_seconds=settings.SAGA_OUTBOX_RELAY_AFTER_SECONDS)
 
 

@@ -54,12 +54,13 @@ BACKSTOP_TASKS = {"checkout.sweep_overdue", "checkout.outbox_relay", "checkout.i
 
 
 class QuietSweeps(logging.Filter):
-    """Hide the backstops' log lines when they found nothing to do."""
+    """Hide the backstops' log lines when they found nothing to do, or left it to the sweep already running."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, dict) and args.get("name") in BACKSTOP_TASKS:
-            return args.get("return_value", "0") != "0"  # "received", and "succeeded: 0", say nothing
+            # "received", "succeeded: 0" and "succeeded: None" (another sweep held the lock) say nothing
+            return args.get("return_value", "0") not in ("0", "None")
         return not (isinstance(args, tuple) and BACKSTOP_TASKS.intersection(args))  # beat's "Sending due task"
 
 

@@ -5,7 +5,10 @@ the sagas; the points service is taken down (its queue is not consumed) so that 
 compensation cannot finish, as in seed 000's "compensation with downtime".
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from checkout.models import Saga, SagaEvent
@@ -35,18 +38,21 @@ def test_an_operator_finds_a_stuck_order_reads_its_timeline_and_retries_it_once(
     points_deposit(user_id="kim", amount=100)
     approved = order_place(holder_id="jjy", lines=[(1, 500)]).sagas.get()
     short = order_place(holder_id="kim", lines=[(1, 500)]).sagas.get()
-    wait_for(lambda: _settled(approved) and _settled(short), timeout=30, what="the first two sagas")
+    wait_for(lambda: _settled(approved) and _settled(short), timeout=60, what="the first two sagas")
     # and an order placed while the points service is down: its deadline rejects it, and its
-    # compensation (points first) cannot run; the sweeper's re-drives give up and flag it
+    # compensation (points first) cannot run; played here as a points service that takes each
+    # compensation and hangs, so that the sweeper's re-drives give up and flag it
     app.control.cancel_consumer("points", destination=[celery_worker], reply=True)
     try:
+        settings.SAGA_DEADLINE_SECONDS = 3  # this order's subject is its deadline
         stuck = order_place(holder_id="jjy", lines=[(1, 300)]).sagas.get()
         wait_for(
             lambda: Saga.objects.get(pk=stuck.pk).status == "REJECTED",
-            timeout=settings.SAGA_DEADLINE_SECONDS + 20,
+            timeout=settings.SAGA_DEADLINE_SECONDS + 60,
             what="the deadline to reject the stuck order",
         )
         for _ in range(settings.SAGA_COMPENSATION_MAX_REDRIVES + 1):
+            Saga.objects.filter(pk=stuck.pk).update(compensation_started_at=timezone.now() - timedelta(hours=1))
             saga_compensation_redrive(saga_id=stuck.pk)
         stuck.refresh_from_db()
         assert stuck.needs_attention and stuck.compensated_at is None
@@ -94,7 +100,7 @@ def test_an_operator_finds_a_stuck_order_reads_its_timeline_and_retries_it_once(
         app.control.add_consumer("points", destination=[celery_worker], reply=True)
 
     # when the points service is back, the retried compensation runs through
-    wait_for(lambda: _settled(stuck), timeout=30, what="the retried compensation")
+    wait_for(lambda: _settled(stuck), timeout=60, what="the retried compensation")
     page.reload()
     timeline = page.locator(f".saga-attempt[data-saga-id='{stuck.pk}']")
     expect(timeline.locator(".saga-summary")).to_contain_text("every step undone")

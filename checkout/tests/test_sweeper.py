@@ -37,7 +37,7 @@ def test_the_sweeper_rejects_overdue_attempts_and_leaves_the_others(usd, celery_
     assert reached.payload["latenessMs"] >= 5000
     assert Saga.objects.get(pk=in_grace.pk).status == "PENDING"
     assert Saga.objects.get(pk=not_due.pk).status == "PENDING"
-    wait_for(lambda: Saga.objects.get(pk=overdue.pk).compensated_at, timeout=20, what="compensations to run")
+    wait_for(lambda: Saga.objects.get(pk=overdue.pk).compensated_at, timeout=60, what="compensations to run")
     assert sorted(SagaEvent.objects.filter(saga=overdue).values_list("event_type", flat=True)) == sorted(
         ["DeadlineReached", "OrderRejected", "PointUseCancelled", "ExchangeCancelled", "CompensationCompleted"]
     )

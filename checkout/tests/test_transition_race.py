@@ -77,7 +77,7 @@ def _assert_exactly_one_outcome(saga: Saga, results: list[str], balance_before: 
         assert Currency.objects.get(pk=1).stock == stock_before - AMOUNT
         assert not (events["PointUseCompensated"] or events["ExchangeCompensated"])
     else:
-        wait_for(lambda: Saga.objects.get(pk=saga.pk).compensated_at, timeout=20, what=f"saga {saga.pk} compensated")
+        wait_for(lambda: Saga.objects.get(pk=saga.pk).compensated_at, timeout=60, what=f"saga {saga.pk} compensated")
         events = Counter(SagaEvent.objects.filter(saga=saga).values_list("event_type", flat=True))
         assert Order.objects.get(pk=saga.order_id).status == OrderStatus.REJECTED
         assert PointAccount.objects.get(pk="racer").balance == balance_before

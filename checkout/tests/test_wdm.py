@@ -185,7 +185,9 @@ def test_concurrent_checkouts_of_one_order_share_one_attempt_and_charge_once(wdm
     assert Saga.objects.filter(order_id=int(order_id)).count() == 1
 
 
-def test_rejection_reasons_name_unknown_users_unknown_items_and_the_deadline(wdm, seed_currencies, celery_worker):
+def test_rejection_reasons_name_unknown_users_unknown_items_and_the_deadline(
+    wdm, seed_currencies, celery_worker, settings
+):
     # an unknown user (orders are created for any id, as in seed 004)
     item_id = wdm.new_item(price=1, stock=5)
     order_id = wdm.post("orders/create/no-such-user").json()["order_id"]
@@ -201,6 +203,7 @@ def test_rejection_reasons_name_unknown_users_unknown_items_and_the_deadline(wdm
     assert (unknown_item.status_code, unknown_item.json()["error"]) == (400, "UNKNOWN_ITEM")
 
     # the deadline: currency 100 is seed 000's slow one (the worker runs the seed fault profile)
+    settings.SAGA_DEADLINE_SECONDS = 3
     user_id = wdm.new_user(credit=10)
     order_id = wdm.post(f"orders/create/{user_id}").json()["order_id"]
     wdm.post(f"orders/addItem/{order_id}/100/1")

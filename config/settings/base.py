@@ -4,6 +4,7 @@ Local defaults are safe for a laptop; values that only make sense in production
 (secret key, allowed hosts) have no default unless DJANGO_DEBUG is on.
 """
 
+import math
 from pathlib import Path
 
 import environ
@@ -170,16 +171,28 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def _every(seconds: float, task: str) -> dict:
+    """A beat entry whose message expires one interval after it is sent (ADR 0009).
+
+    A worker behind a backlog discards an expired message on receipt instead of running a
+    pile of stale sweeps; the next fresh one does the work. `expires` is Celery's option (the
+    PersistentScheduler); django-celery-beat's DatabaseScheduler drops it and reads whole
+    seconds from `expire_seconds` instead, so both are given (the PersistentScheduler passes
+    `expire_seconds` on as a message property that nothing reads).
+    """
+    return {
+        "task": task,
+        "schedule": seconds,
+        "options": {"expires": seconds, "expire_seconds": max(1, math.ceil(seconds))},
+    }
+
+
 CELERY_BEAT_SCHEDULE = {
-    "checkout.sweep_overdue": {
-        "task": "checkout.sweep_overdue",
-        "schedule": env.float("SAGA_SWEEP_SECONDS", default=1.0),
-    },
-    "checkout.outbox_relay": {
-        "task": "checkout.outbox_relay",
-        "schedule": env.float("SAGA_OUTBOX_RELAY_SECONDS", default=1.0),
-    },
-    "checkout.idempotency_cleanup": {"task": "checkout.idempotency_cleanup", "schedule": 3600.0},
+    "checkout.sweep_overdue": _every(env.float("SAGA_SWEEP_SECONDS", default=1.0), "checkout.sweep_overdue"),
+    "checkout.outbox_relay": _every(env.float("SAGA_OUTBOX_RELAY_SECONDS", default=1.0), "checkout.outbox_relay"),
+    "checkout.idempotency_cleanup": _every(3600.0, "checkout.idempotency_cleanup"),
 }
 
 # --- The saga --------------------------------------------------------------------------
@@ -189,10 +202,15 @@ SAGA_LOCK_TTL_SECONDS = env.float("SAGA_LOCK_TTL_SECONDS", default=10.0)
 SAGA_LOCK_WAIT_SECONDS = env.float("SAGA_LOCK_WAIT_SECONDS", default=5.0)
 # How long past its deadline a PENDING saga may stay before the beat sweeper rejects it.
 SAGA_SWEEP_GRACE_SECONDS = env.float("SAGA_SWEEP_GRACE_SECONDS", default=1.0)
-# A rejected attempt whose compensations have not finished is sent them again after this
-# many seconds (then 2x, 3x ...), at most this many times; then it needs an operator (ADR 0005).
+# A compensation that started and has not finished this many seconds later (then 2x, 3x ...
+# for the next runs) is sent again, at most this many times; then it needs an operator.
+# One still waiting in a queue is not: only past SAGA_COMPENSATION_LOST_SECONDS (by default the
+# broker's visibility timeout) is it taken as lost and sent again, without counting (ADR 0009).
 SAGA_COMPENSATION_REDRIVE_SECONDS = env.float("SAGA_COMPENSATION_REDRIVE_SECONDS", default=30.0)
 SAGA_COMPENSATION_MAX_REDRIVES = env.int("SAGA_COMPENSATION_MAX_REDRIVES", default=3)
+SAGA_COMPENSATION_LOST_SECONDS = env.float(
+    "SAGA_COMPENSATION_LOST_SECONDS", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+)
 # The outbox relay publishes messages the fast path left unpublished for this long (ADR 0005).
 SAGA_OUTBOX_RELAY_AFTER_SECONDS = env.float("SAGA_OUTBOX_RELAY_AFTER_SECONDS", default=2.0)
 # Idempotency-Key records are kept this long (a day), then the beat cleanup deletes them.

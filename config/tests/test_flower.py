@@ -56,8 +56,9 @@ def test_flower_asks_for_the_password(flower, celery_worker):
     assert "<title>Workers · Flower</title>" in signed_in.text and celery_worker in signed_in.text
 
 
-def test_flower_lists_a_sagas_tasks_by_their_explicit_names(flower, api, usd):
-    # given
+def test_flower_lists_a_sagas_tasks_by_their_explicit_names(flower, api, usd, settings):
+    # given a deadline that fires within the test, yet long after the three steps of an idle worker
+    settings.SAGA_DEADLINE_SECONDS = 10
     api.post("/points", {"userId": "jjy", "point": 10000})
     # when
     order_id = api.post("/orders", {"holderId": "jjy", "amount": 500}).json()["id"]
@@ -70,8 +71,8 @@ def test_flower_lists_a_sagas_tasks_by_their_explicit_names(flower, api, usd):
         states = {task["name"]: task["state"] for task in tasks.values() if task["args"] in saga_args}
         return states if all(states.get(name) == "SUCCESS" for name in ("orders.approve", "checkout.deadline")) else {}
 
-    # the deadline countdown fires after SAGA_DEADLINE_SECONDS (3 s in tests) and finds the order approved
-    states = wait_for(steps_done, timeout=30, what=f"Flower to show order {order_id}'s tasks succeeded")
+    # the deadline countdown fires after SAGA_DEADLINE_SECONDS and finds the order approved
+    states = wait_for(steps_done, timeout=90, what=f"Flower to show order {order_id}'s tasks succeeded")
     assert states == {
         "exchanges.apply": "SUCCESS",
         "points.apply": "SUCCESS",
