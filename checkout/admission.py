@@ -133,7 +133,7 @@ if at then redis.call('HSET', admitted, ARGV[2], at) end
 return 1
 """
 
-# ARGV: ticket, channel ('' for none), seconds to keep
+# ARGV: ticket, channel ('' for none), seconds to keep, message
 _RELEASE = """
 local now, second = clock()
 local at = redis.call('HGET', admitted, ARGV[1])
@@ -149,7 +149,7 @@ if released == 1 and at then
   redis.call('HINCRBYFLOAT', latency, tostring(second), string.format('%.6f', now - tonumber(at)))
   redis.call('HINCRBY', sampled, tostring(second), 1)
 end
-if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], 'settled') end
+if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[4]) end
 return released
 """
 
@@ -271,12 +271,12 @@ def admission_bind(ticket: Ticket, *, saga_id: int) -> None:
     ticket.member = name
 
 
-def admission_release(saga_id: int, *, channel: str = "") -> bool:
-    """The attempt settled: free its place, count it (and its latency), and publish on `channel`; one Redis call.
+def admission_release(saga_id: int, *, channel: str = "", message: str = "") -> bool:
+    """The attempt settled: free its place, count it (and its latency), then publish `message` on `channel`.
 
-    Returns whether the attempt still held a ticket.
+    One Redis call. Returns whether the attempt still held a ticket.
     """
-    return bool(_scripts().release(keys=KEYS, args=[f"s:{saga_id}", channel, KEEP_SECONDS]))
+    return bool(_scripts().release(keys=KEYS, args=[f"s:{saga_id}", channel, KEEP_SECONDS, message]))
 
 
 def admission_discard(ticket: Ticket) -> None:
