@@ -302,7 +302,13 @@ class AdmissionState:
     shedding: bool  # the next request would be refused, or one was in the last WINDOW_SECONDS
 
     def as_json(self) -> dict:
-        return asdict(self)
+        """camelCase keys, like the rest of /readyz's body (`inFlight`, `refusedLastMinute`)."""
+        return {_camel(name): value for name, value in asdict(self).items()}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
 
 
 def admission_state() -> AdmissionState:
