@@ -6,6 +6,7 @@ server) commits and publishes; a separate `celery worker` process consumes the f
 service queues against the same PostgreSQL test database and Redis. Nothing is eager.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -185,6 +186,20 @@ class Api:
 
     def post(self, path: str, json: dict | None = None) -> requests.Response:
         return self.session.post(self.base_url + path, json=json, timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def _admission_budget_empty() -> None:
+    """Every test starts with an empty admission budget (ADR 0010).
+
+    A plain `django_db` test never commits, so the attempts it starts never settle and never
+    release their tickets: without this they would hold places, until they expire, in the
+    tests that follow.
+    """
+    from checkout.admission import admission_reset
+
+    with contextlib.suppress(redis.ConnectionError):  # a run without Redis (pure unit tests) has no budget
+        admission_reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,4 +1,5 @@
-"""Start-up checks that the Celery settings keep the saga's delivery guarantees (ADR 0005).
+"""Start-up checks that the Celery settings keep the saga's delivery guarantees (ADR 0005),
+and that admission control can admit anything at all (ADR 0010).
 
 They run with `manage.py check` (so `make run`'s migrate stops on them), when a Celery
 worker starts (config.celery) and when the WSGI application loads.
@@ -61,5 +62,15 @@ def celery_delivery_settings(app_configs=None, **kwargs) -> list[Error]:
         "E006",
         "SAGA_LOCK_TTL_SECONDS must exceed SAGA_LOCK_WAIT_SECONDS, and both be positive.",
         "A transition waits for the lock less long than a holder may keep it.",
+    )
+    low, high = settings.SAGA_ADMISSION_MIN_INFLIGHT, settings.SAGA_ADMISSION_MAX_INFLIGHT
+    target = settings.SAGA_ADMISSION_TARGET_SECONDS
+    require(
+        1 <= low <= high and (target is None or target > 0),
+        "E007",
+        f"SAGA_ADMISSION_MIN_INFLIGHT ({low}) must be at least 1 and at most SAGA_ADMISSION_MAX_INFLIGHT ({high}), "
+        f"and SAGA_ADMISSION_TARGET_SECONDS ({target}) unset or positive.",
+        "With nothing measured the admission limit is the minimum (ADR 0010): at 0 nothing would ever be "
+        "admitted, so nothing would ever settle to be measured.",
     )
     return errors

@@ -18,6 +18,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 
+from .admission import admission_release
 from .locks import redis_client
 from .models import Saga, SagaStatus
 
@@ -40,8 +41,12 @@ def settled(saga: Saga) -> bool:
 
 
 def settled_announce(saga_id: int, *, status: str, reason: str = "") -> None:
-    """Publish, once the current transaction commits, that the attempt settled (and how)."""
-    transaction.on_commit(lambda: redis_client().publish(_channel(saga_id), f"{status} {reason}".strip()), robust=True)
+    """Publish, once the current transaction commits, that the attempt settled (and how).
+
+    The same Redis call frees the attempt's admission ticket, before the waiters hear of it (ADR 0010).
+    """
+    message = f"{status} {reason}".strip()
+    transaction.on_commit(lambda: admission_release(saga_id, channel=_channel(saga_id), message=message), robust=True)
 
 
 class _Waiter:

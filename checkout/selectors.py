@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Avg, Count, F, QuerySet
 from django.utils import timezone
+from redis.exceptions import RedisError
 
+from .admission import AdmissionState, admission_state
 from .models import MyPage, MyPageExchange, MyPageOrder, OutboxMessage, Saga, SagaEvent, SagaStatus
 from .mypage import KEEP
 from .saga import STEPS
@@ -104,6 +106,7 @@ class Dashboard:
     compensations_unfinished: int
     overdue: int
     outbox_stuck: int
+    admission: AdmissionState | None = None  # None: Redis did not answer
 
     @property
     def decided(self) -> int:
@@ -115,7 +118,8 @@ class Dashboard:
 
 
 def saga_dashboard(*, now: datetime | None = None, window: timedelta = timedelta(hours=1)) -> Dashboard:
-    """What an operator looks at first: attempts in flight, the last hour's outcomes, and what needs a person."""
+    """What an operator looks at first: attempts in flight, the last hour's outcomes, what needs a person, and
+    what admission control lets in and turns away (ADR 0010)."""
     now = now or timezone.now()
     pending = Saga.objects.filter(status=SagaStatus.PENDING)
     shown = list(pending.select_related("order").order_by("deadline_at")[:IN_FLIGHT_SHOWN])
@@ -149,4 +153,12 @@ def saga_dashboard(*, now: datetime | None = None, window: timedelta = timedelta
         compensations_unfinished=unfinished.count(),
         overdue=pending.filter(deadline_at__lt=now - grace - STUCK_AFTER).count(),
         outbox_stuck=OutboxMessage.objects.filter(published_at=None, created_at__lt=now - STUCK_AFTER).count(),
+        admission=_admission(),
     )
+
+
+def _admission() -> AdmissionState | None:
+    try:
+        return admission_state()
+    except RedisError:
+        return None

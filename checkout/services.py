@@ -19,6 +19,7 @@ from orders.models import Order, OrderStatus, RejectionReason
 from orders.services import order_begin_attempt, order_create, order_open, order_set_outcome
 
 from . import faults
+from .admission import admission_acquire, admission_bind
 from .events import event_record
 from .locks import sweep_lock, transition_lock
 from .models import OutboxKind, Saga, SagaStatus, Service
@@ -29,11 +30,15 @@ from .saga import STEP_BY_SERVICE, STEPS, steps_that_may_have_applied
 
 
 def order_place(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
-    """The seed dialect: create an order and start its first attempt, in one transaction."""
+    """The seed dialect: create an order and start its first attempt, in one transaction, once admitted.
+
+    Raises Overloaded (ADR 0010) before anything is created when the system is at capacity.
+    """
     lines = list(lines)
-    with transaction.atomic():
+    with admission_acquire() as ticket, transaction.atomic():
         order = order_create(holder_id=holder_id, lines=lines)
-        saga_start(order=order, event_type="OrderCreated", attempt=1, lines=lines)
+        saga = saga_start(order=order, event_type="OrderCreated", attempt=1, lines=lines)
+        admission_bind(ticket, saga_id=saga.pk)
     order.refresh_from_db()
     return order
 
@@ -65,7 +70,8 @@ def checkout_start(*, order_id: int) -> Saga:
     """Start an attempt unless the order is paid or already being checked out; return the one that counts.
 
     The newest attempt is the one that counts when it is APPROVED or PENDING: at most one
-    is pending, and a paid order starts no other.
+    is pending, and a paid order starts no other. Only a new attempt needs admission: it
+    raises Overloaded when the system is at capacity (ADR 0010).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -73,7 +79,10 @@ def checkout_start(*, order_id: int) -> Saga:
         if newest is not None and newest.status in (SagaStatus.APPROVED, SagaStatus.PENDING):
             saga = newest
         else:
-            saga = saga_start(order=order, event_type="CheckoutStarted", attempt=newest.attempt + 1 if newest else 1)
+            with admission_acquire() as ticket:
+                attempt = newest.attempt + 1 if newest else 1
+                saga = saga_start(order=order, event_type="CheckoutStarted", attempt=attempt)
+                admission_bind(ticket, saga_id=saga.pk)
         log_bind(orderId=order.pk, sagaId=saga.pk)
         return saga
 

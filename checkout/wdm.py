@@ -16,7 +16,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ID_PATTERN
+from config.api import ID_PATTERN, RETRY_AFTER, overloaded_response
+from config.errors import Overloaded
 from exchanges import services as stock
 from exchanges.models import Currency
 from orders.models import Order, OrderStatus
@@ -99,6 +100,12 @@ class RefusedOut(serializers.Serializer):
 
 class CheckoutRefusedOut(CheckoutOut, RefusedOut):
     pass
+
+
+class CheckoutUnavailableOut(RefusedOut):
+    """503: OVERLOADED (nothing started; see Retry-After) or NOT_SETTLED (the attempt outlived its deadline)."""
+
+    order_id = serializers.CharField()
 
 
 def _documented(ok: type[serializers.Serializer], extra: dict | None = None) -> object:
@@ -287,12 +294,19 @@ class AddItem(WdmView):
 
 
 class Checkout(WdmView):
-    """Answers when the attempt is settled: 200 if paid; 400 with the reason once every compensation ran."""
+    """Answers when the attempt is settled: 200 if paid; 400 with the reason once every compensation ran.
 
-    @_documented(CheckoutOut, {400: CheckoutRefusedOut, 503: RefusedOut})
+    A checkout that would start a new attempt while the system is at capacity is refused at once:
+    503 OVERLOADED with Retry-After, nothing started or charged (ADR 0010).
+    """
+
+    @extend_schema(parameters=[RETRY_AFTER])
+    @_documented(CheckoutOut, {400: CheckoutRefusedOut, 503: CheckoutUnavailableOut})
     def post(self, request, order_id: str):
         try:
             saga = checkout_order(order_id=_key(order_id, "order"))
+        except Overloaded as overloaded:
+            return overloaded_response(overloaded, order_id=order_id)
         except NotSettled as stuck:
             return Response({"order_id": order_id, "error": "NOT_SETTLED", "detail": str(stuck)}, status=503)
         body = {"order_id": order_id, "paid": saga.status == SagaStatus.APPROVED, "attempt": saga.attempt}

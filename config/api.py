@@ -5,13 +5,14 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import renderers, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils import formatting
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import Refused
+from config.errors import Overloaded, Refused
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ ID_HELP = "1 to 64 letters, digits or . @ + - _"
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Overloaded):
+        return overloaded_response(exc)
     if isinstance(exc, Refused):
         return Response({"error": exc.code, "detail": exc.detail}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
@@ -30,6 +33,29 @@ def exception_handler(exc, context):
         log.exception("database unavailable")
         return Response({"detail": "The database is unavailable; try again."}, status=503)
     return drf_exception_handler(exc, context)
+
+
+def overloaded_response(exc: Overloaded, **body) -> Response:
+    """At capacity (ADR 0010): 503, the error body, and when to come back in whole seconds."""
+    return Response(
+        {**body, "error": exc.code, "detail": exc.detail},
+        status=exc.status,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+class OverloadedOut(serializers.Serializer):
+    error = serializers.CharField(help_text="OVERLOADED")
+    detail = serializers.CharField()
+
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[503],
+    description="On OVERLOADED: seconds after which a retry is likely to be admitted (at least 1).",
+)
 
 
 def IdField(**kwargs) -> serializers.RegexField:

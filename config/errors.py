@@ -13,3 +13,15 @@ class Conflict(Refused):
     """The request is fine but the resource's state forbids it now (a checkout in progress)."""
 
     status = 409
+
+
+class Overloaded(Exception):
+    """Past capacity: refused before anything was created or charged (503 with Retry-After, ADR 0010)."""
+
+    status = 503
+    code = "OVERLOADED"
+
+    def __init__(self, *, retry_after: int, detail: str) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.detail = detail

@@ -1,7 +1,9 @@
 """Probes for an orchestrator: /healthz (the process answers) and /readyz (it can do its work).
 
 /readyz answers 503 naming what failed: the database, Redis (locks and the waiting
-checkouts' notifications), or a service queue that no worker consumes.
+checkouts' notifications), or a service queue that no worker consumes. Its body also
+reports admission control (ADR 0010), which never makes it fail: every web process shares
+one budget, so a probe failing while it sheds would take every one of them out at once.
 """
 
 import redis
@@ -9,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from checkout.admission import admission_state
 from config.celery import SERVICE_QUEUES, app
 
 TIMEOUT_SECONDS = 1.0
@@ -52,6 +55,13 @@ def _workers() -> tuple[dict[str, list[str]], str | None]:
     return consumers, (f"no worker consumes: {', '.join(idle)}" if idle else None)
 
 
+def _admission() -> dict:
+    try:
+        return admission_state().as_json()
+    except Exception as error:  # Redis' own check names the failure; the body still answers
+        return {"error": f"{type(error).__name__}: {error}".strip()}
+
+
 def readyz(request) -> JsonResponse:
     consumers, workers_error = _workers()
     checks = {"database": _database(), "redis": _redis(), "workers": workers_error}
@@ -63,5 +73,6 @@ def readyz(request) -> JsonResponse:
         "queues": consumers,
         # what the benchmarks check before they measure (docs/adr/0008-cost-per-saga.md)
         "profile": {"debug": settings.DEBUG, "taskEvents": settings.CELERY_WORKER_SEND_TASK_EVENTS},
+        "admission": _admission(),
     }
     return JsonResponse(body, status=503 if failed else 200)

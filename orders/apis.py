@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from checkout.idempotency import idempotent
 from checkout.services import order_place
+from config.api import RETRY_AFTER, OverloadedOut
 
 from .models import Order
 from .serializers import OrderOut, OrderPlaceIn, OrdersQuery
@@ -31,6 +32,11 @@ class OrdersApi(generics.ListCreateAPIView):
     @extend_schema(parameters=[OrdersQuery])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(responses={201: OrderOut, 503: OverloadedOut}, parameters=[RETRY_AFTER])
+    def post(self, request, *args, **kwargs):
+        """Place an order; 503 OVERLOADED with Retry-After, and nothing created, when the system is at capacity."""
+        return super().post(request, *args, **kwargs)
 
     @idempotent
     def create(self, request, *args, **kwargs):

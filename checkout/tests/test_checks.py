@@ -36,3 +36,14 @@ def test_an_unsafe_setting_is_an_error_and_stops_the_process(settings, setting, 
     assert _ids() == [error]
     with pytest.raises(ImproperlyConfigured, match=error):
         fail_on_saga_errors()
+
+
+@pytest.mark.parametrize(
+    ("min_inflight", "max_inflight", "target"), [(0, 1000, None), (200, 100, None), (100, 1000, -1.0)]
+)
+def test_an_admission_budget_out_of_bounds_is_an_error(settings, min_inflight, max_inflight, target):
+    # given
+    settings.SAGA_ADMISSION_MIN_INFLIGHT, settings.SAGA_ADMISSION_MAX_INFLIGHT = min_inflight, max_inflight
+    settings.SAGA_ADMISSION_TARGET_SECONDS = target
+    # then
+    assert _ids() == ["saga.E007"]

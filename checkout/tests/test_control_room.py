@@ -352,6 +352,32 @@ def test_the_dashboard_names_attempts_the_sweeper_left_behind_and_unsent_message
     assert (dashboard.overdue, dashboard.outbox_stuck, dashboard.attention_count) == (1, 1, 2)
 
 
+def test_the_dashboard_shows_what_admission_lets_in_and_turns_away(admin_client, settings):
+    # given a budget of 2, full, and three requests turned away
+    from checkout.admission import Overloaded, admission_acquire
+
+    settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 2
+    admission_acquire()
+    admission_acquire()
+    for _ in range(3):
+        with pytest.raises(Overloaded):
+            admission_acquire()
+    # when
+    page = admin_client.get(reverse("admin:dashboard"))
+    # then
+    assert page.status_code == 200
+    card = re.search(r'<section class="saga-card wide" id="admission">(.*?)</section>', page.content.decode(), re.S)
+    figures = re.findall(r"<b>(\d+)</b>([^<]+)</div>", card.group(1))
+    assert figures == [
+        ("2", "in flight (admitted, not settled)"),
+        ("2", "admission limit"),
+        ("3", "turned away, last minute"),
+        ("3", "turned away, last hour"),
+    ]
+    assert "Shedding load:" in card.group(1)
+    assert "(target 0.75 s)" in card.group(1)
+
+
 def test_the_dashboard_needs_a_login(client):
     response = client.get(reverse("admin:dashboard"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]

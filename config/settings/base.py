@@ -222,6 +222,16 @@ SAGA_WAIT_GRACE_SECONDS = env.float("SAGA_WAIT_GRACE_SECONDS", default=30.0)
 # "" (off) or "seed": seed 000's slow currencies 100 and 200.
 SAGA_FAULT_PROFILE = env("SAGA_FAULT_PROFILE", default="")
 
+# --- Admission control (ADR 0010) ------------------------------------------------------
+# An order or checkout starts an attempt only while fewer than the limit are in flight (503
+# with Retry-After otherwise). The limit is measured throughput x the target (unset: a quarter
+# of the deadline), shrunk when latency exceeds the target, between MIN and MAX. MIN admits
+# seed 004's 100 checkouts in flight before anything is measured.
+SAGA_ADMISSION = env.bool("SAGA_ADMISSION", default=True)
+SAGA_ADMISSION_TARGET_SECONDS = env.float("SAGA_ADMISSION_TARGET_SECONDS", default=None)
+SAGA_ADMISSION_MIN_INFLIGHT = env.int("SAGA_ADMISSION_MIN_INFLIGHT", default=100)
+SAGA_ADMISSION_MAX_INFLIGHT = env.int("SAGA_ADMISSION_MAX_INFLIGHT", default=1000)
+
 # One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING_CONFIG = "config.logs.configure"

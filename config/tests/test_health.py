@@ -31,6 +31,33 @@ def test_readyz_says_whether_the_stack_runs_debug_or_task_events(client, setting
     assert client.get("/readyz").json()["profile"] == {"debug": False, "taskEvents": False}
 
 
+def test_readyz_reports_admission_and_stays_ready_while_shedding(client, celery_worker, settings):
+    # given a budget of 2, full, and one request turned away
+    from checkout.admission import Overloaded, admission_acquire
+
+    settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 2
+    admission_acquire()
+    admission_acquire()
+    with pytest.raises(Overloaded):
+        admission_acquire()
+    # when
+    response = client.get("/readyz")
+    # then
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ready"
+    assert response.json()["admission"] == {
+        "enabled": True,
+        "limit": 2,
+        "inFlight": 2,
+        "throughput": 0.0,
+        "latencySeconds": None,
+        "targetSeconds": 0.75,
+        "refusedLastMinute": 1,
+        "refusedLastHour": 1,
+        "shedding": True,
+    }
+
+
 def test_a_queue_without_a_consumer_is_named(client, celery_worker):
     app.control.cancel_consumer("exchanges", destination=[celery_worker], reply=True)
     try:

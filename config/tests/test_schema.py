@@ -19,6 +19,16 @@ def test_the_schema_validates_without_warnings(tmp_path):
     assert set(checkout) == {"200", "400", "404", "503"}
 
 
+@pytest.mark.parametrize("path", ["/orders", "/wdm/orders/checkout/{order_id}"])
+def test_both_ways_to_start_an_attempt_document_the_503_with_retry_after(tmp_path, path):
+    call_command("spectacular", "--file", str(tmp_path / "schema.yml"))
+    schema = yaml.safe_load((tmp_path / "schema.yml").read_text())
+    refused = schema["paths"][path]["post"]["responses"]["503"]
+    assert refused["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    body = refused["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"error", "detail"} <= set(schema["components"]["schemas"][body]["properties"])
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
 def test_swagger_ui_and_redoc_are_served(client, path):
