@@ -64,12 +64,12 @@ def _kind(process: psutil.Process, embedded: dict[int, str]) -> str | None:
     return None
 
 
-def _launched_here() -> set[int] | None:
+def _launched_here(base_dir: Path = BASE_DIR) -> set[int] | None:
     """The processes of this checkout's `make run` (its launcher and descendants), or None if it has none."""
     for process in psutil.process_iter():
         try:
             cmdline = process.cmdline()
-            if "config.stack" in cmdline and "run" in cmdline and Path(process.cwd()) == BASE_DIR:
+            if "config.stack" in cmdline and "run" in cmdline and Path(process.cwd()) == base_dir:
                 return {process.pid} | {child.pid for child in process.children(recursive=True)}
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue

@@ -1,6 +1,7 @@
 """`make run` and `make test`: the whole stack on one machine, embedded services by default.
 
-    python -m config.stack run     # migrate, demo data, web + workers + beat + Flower (Procfile)
+    python -m config.stack run     # migrate, demo data, web + workers + beat + Flower (Procfile);
+                                   # SAGA_WORKERS=N runs N instances of each worker (default 1)
     python -m config.stack test    # ruff, then pytest (extra arguments go to pytest); installs
                                    # Debian's chromium for the browser tests when it is missing
     python -m config.stack manage ARGS...   # manage.py against the same embedded services
@@ -315,11 +316,46 @@ def _apply_profile() -> str:
     return profile
 
 
+def worker_instances() -> int:
+    """SAGA_WORKERS (1 by default): how many instances of each worker line of the Procfile `make run` starts."""
+    value = os.environ.get("SAGA_WORKERS") or "1"
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"SAGA_WORKERS={value!r}: give the number of instances of each worker, 1 or more")
+    return int(value)
+
+
+def stack_processes(procfile: dict[str, str], *, workers: int) -> list[tuple[str, str]]:
+    """`make run`'s processes, (name, command): every Procfile line, each Celery worker line `workers` times.
+
+    The first instance of a worker is its Procfile line as it is (process `exchanges`, node
+    `exchanges@%h`); instance i > 1 is process `exchanges-i` with node `exchanges-i@%h`. Node names
+    must differ on one host: Celery addresses control commands and pings to them, and /readyz lists them.
+    """
+    processes = []
+    for name, command in procfile.items():
+        args = command.split()
+        if not ("celery" in args and "worker" in args):
+            processes.append((name, command))
+            continue
+        node = f"-n {name}@%h"
+        if f" {command} ".count(f" {node} ") != 1:
+            raise SystemExit(f"Procfile line {name!r}: a worker line names its node once, as `{node}`")
+        for instance in (name, *(f"{name}-{i}" for i in range(2, workers + 1))):
+            processes.append((instance, f" {command} ".replace(f" {node} ", f" -n {instance}@%h ")[1:-1]))
+    return processes
+
+
+def _node_names(workers: int) -> str:
+    names = ["<queue>@<host>", *(f"<queue>-{i}@<host>" for i in range(2, workers + 1))]
+    return ", ".join(names) if workers <= 3 else f"{names[0]}, {names[1]} .. {names[-1]}"
+
+
 def run() -> int:
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
     profile = _apply_profile()
+    workers = worker_instances()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("WEB_PORT", "8088")
     os.environ.setdefault("FLOWER_PORT", "5555")
@@ -339,7 +375,7 @@ def run() -> int:
         manage("ensure_admin")
         procfile = parse_procfile((BASE_DIR / "Procfile").read_text())
         manager = Manager()
-        for name, command in procfile.processes.items():
+        for name, command in stack_processes(procfile.processes, workers=workers):
             manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
         web, flower = os.environ["WEB_PORT"], os.environ["FLOWER_PORT"]
         say(
@@ -350,6 +386,7 @@ def run() -> int:
             f"    Dashboard        http://127.0.0.1:{web}/admin/dashboard/\n"
             f"    Flower           http://127.0.0.1:{flower}/   ({flower_login})\n"
             f"    Probes           http://127.0.0.1:{web}/healthz  http://127.0.0.1:{web}/readyz\n"
+            f"    Workers          {workers} per queue (SAGA_WORKERS), named {_node_names(workers)}\n"
             f"    Profile {profile}, deadline {os.environ.get('SAGA_DEADLINE_SECONDS', '10')} s,"
             f" fault profile {os.environ.get('SAGA_FAULT_PROFILE') or 'off'}. Ctrl-C stops everything."
         )

@@ -1,4 +1,4 @@
-"""docker-compose.yml is a valid Compose file that runs the Procfile's processes, one worker per queue.
+"""docker-compose.yml is a valid Compose file that runs the Procfile's processes, a worker service per queue.
 
 No Docker engine is needed: the file is checked against the official Compose Specification schema,
 `schema/compose-spec.json` of https://github.com/compose-spec/compose-spec (branch master), as
@@ -18,15 +18,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from celery.utils.nodenames import host_format
 
 from config.celery import SERVICE_QUEUES
 from conftest import _celery_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-WORKERS = {f"worker-{queue}": queue for queue in ("orders", "exchanges", "points", "checkout")}
+# A worker service per queue, named as its Procfile line (`docker compose up --scale exchanges=4`).
+WORKERS = {queue: queue for queue in ("orders", "exchanges", "points", "checkout")}
 SERVICES = {"postgres", "redis", "migrate", "web", *WORKERS, "beat", "flower"}
-# A Procfile line's name -> the Compose service that runs it.
-PROCFILE_SERVICES = {"web": "web", "beat": "beat", "flower": "flower"} | {q: s for s, q in WORKERS.items()}
 PORT_DEFAULT = re.compile(r"\$\{[A-Z_]+:-(\d+)\}")
 
 
@@ -92,7 +92,7 @@ def test_commands_are_the_procfile_lines(compose):
         # compose restarts crashed processes itself (restart: unless-stopped); make run needs config.supervise
         command = command.strip().removeprefix("python -m config.supervise ")
         expected = argv(PORT_DEFAULT.sub(r"\1", command))
-        assert argv(compose["services"][PROCFILE_SERVICES[name]]["command"]) == expected, name
+        assert argv(compose["services"][name]["command"]) == expected, name
     web = compose["services"]["web"]["command"]
     assert argv(web)[:4] == ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"] and "0.0.0.0:8088" in argv(web)
     assert "--scheduler" in argv(compose["services"]["beat"]["command"])
@@ -182,6 +182,25 @@ def test_every_worker_has_a_healthcheck_pinging_its_own_node(compose):
         }, service
 
 
+def test_every_worker_service_scales_to_replicas_with_a_node_name_each(compose):
+    # given two replicas of each worker service, as `docker compose up --scale <service>=2` runs them:
+    # Compose names their containers itself and gives each its own hostname (the container id)
+    replicas = ["3f1c2a9b7d10", "8e0b6d4c2a91"]
+    for service, queue in WORKERS.items():
+        definition = compose["services"][service]
+        # then nothing pins what must differ between replicas, or what two replicas cannot share
+        assert not {"container_name", "hostname", "ports"} & set(definition), service
+        assert "replicas" not in definition.get("deploy", {}), service
+        # and each replica's node name is its own: %h is the hostname Celery finds in its container
+        node = option(argv(definition["command"]), "-n")
+        assert [host_format(node, host=host) for host in replicas] == [f"{queue}@{host}" for host in replicas]
+        # and its healthcheck pings that node ($HOSTNAME is the same hostname, in the container's shell)
+        probe = definition["healthcheck"]["test"][1].replace("$$", "$")
+        assert [option(argv(probe.replace("$HOSTNAME", host)), "-d") for host in replicas] == [
+            f"{queue}@{host}" for host in replicas
+        ]
+
+
 def _probe(script: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(["sh", "-c", script], env=_celery_env(**env), capture_output=True, text=True, timeout=60)
 
@@ -190,7 +209,7 @@ def _probe(script: str, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_healthcheck_passes_only_while_its_node_answers(compose, celery_worker):
     # given the orders worker's probe, as the container's shell runs it
-    script = compose["services"]["worker-orders"]["healthcheck"]["test"][1].replace("$$", "$")
+    script = compose["services"]["orders"]["healthcheck"]["test"][1].replace("$$", "$")
     node, host = celery_worker.split("@")
     # when: this session's worker is the node (it is named test-<pid>@localhost, not orders@<host>)
     answered = _probe(script.replace("-d orders@", f"-d {node}@"), HOSTNAME=host)

@@ -1,8 +1,10 @@
 """Chaos run against a running stack (`make run`): sagas under load while processes die.
 
 It places N orders over HTTP (each with an Idempotency-Key, retried as a careful client
-would), SIGKILLs saga worker processes at random moments, crashes and restarts the
-embedded Redis once, then waits until every order is settled and runs the audit.
+would), SIGKILLs pool processes of this checkout's `make run` workers (every instance
+of every queue, SAGA_WORKERS) at random moments, crashes and restarts the embedded Redis
+once, then waits until every order is settled and runs the audit. It touches no process
+of another checkout or of a test run on the same machine.
 Start the stack with SAGA_FAULT_PROFILE=duplicate to have every task delivered twice.
 """
 
@@ -14,15 +16,18 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import psutil
 import requests
+from celery.utils.nodenames import host_format
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Max
 
 from checkout.audit import audit
 from checkout.models import Saga, SagaEvent
+from checkout.stackcpu import BASE_DIR, _launched_here
 from config.stack import EmbeddedRedis, embedded_redis_url
 from exchanges.services import currency_create
 from orders.models import Order
@@ -31,14 +36,39 @@ from points.services import points_deposit
 HOLDERS = 200
 
 
-def _worker_children() -> list[psutil.Process]:
-    """The pool processes of the saga workers (their main processes stay: honcho would stop the stack)."""
+def _is_worker(args: list[str]) -> bool:
+    """A `celery worker -Q ... -n ...` process (a worker's main process or its pool's), not its supervisor."""
+    is_celery = any(Path(arg).name == "celery" for arg in args)
+    return is_celery and {"worker", "-Q", "-n"} <= set(args) and "config.supervise" not in args
+
+
+def _worker_children(base_dir: Path = BASE_DIR) -> list[tuple[str, psutil.Process]]:
+    """The pool processes of this checkout's `make run` workers, each with its worker's node name.
+
+    Only descendants of this checkout's launcher count (as checkout/stackcpu.py finds them): the
+    workers of a test run or of another checkout's stack on this machine are never touched. Every
+    instance of every queue counts (SAGA_WORKERS). The workers' main processes stay: their pool
+    replaces a killed child, and late acks deliver the task it held again.
+    """
+    workers: dict[int, tuple[psutil.Process, list[str]]] = {}
+    for pid in _launched_here(base_dir) or ():
+        try:
+            process = psutil.Process(pid)
+            args = process.cmdline()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        if _is_worker(args):
+            workers[pid] = (process, args)
     children = []
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(process.info["cmdline"] or [])
-        is_worker = "celery" in cmdline and " worker " in f" {cmdline} " and " -Q " in f" {cmdline} "
-        if is_worker and "config.supervise" not in cmdline:  # the worker itself, not its supervisor
-            children.extend(process.children())
+    for pid in sorted(workers):
+        process, args = workers[pid]
+        try:
+            if process.ppid() in workers:  # a pool process: its parent is the worker
+                continue
+            node = host_format(args[args.index("-n") + 1])
+            children.extend((node, child) for child in process.children())
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
     return children
 
 
@@ -59,8 +89,16 @@ class Command(BaseCommand):
         redis_restart = not no_redis_restart
         if redis_restart and embedded_redis_url(int(settings.REDIS_URL.rsplit("/", 1)[-1])) != settings.REDIS_URL:
             raise CommandError("Only the embedded Redis of `make run` can be restarted; pass --no-redis-restart.")
-        if not _worker_children():
-            raise CommandError("No saga worker is running: start the stack (make run) first.")
+        if _launched_here() is None:
+            raise CommandError(
+                f"No `make run` of this checkout ({BASE_DIR}) is running: start it first. "
+                "The chaos run kills only the workers of this checkout's own stack."
+            )
+        victims = _worker_children()
+        if not victims:
+            raise CommandError("This checkout's `make run` has no saga worker running yet.")
+        nodes = sorted({node for node, _ in victims})
+        say(f"workers of this checkout's make run: {', '.join(nodes)} ({len(victims)} pool processes)")
 
         # A world where every outcome happens: short points (POINT_LIMIT) and, late in the run, short stock.
         currency = currency_create(code=f"CHAOS-{run}", rate=1, stock=int(sagas * 2.4))
@@ -71,7 +109,7 @@ class Command(BaseCommand):
 
         placed: list[int] = []
         failures = Counter()
-        kills_done = []
+        kills_done: list[str] = []
         restarts = []
         duration = sagas / rate
         started = time.monotonic()
@@ -106,10 +144,10 @@ class Command(BaseCommand):
                 time.sleep(max(0.0, started + moment - time.monotonic()))
                 victims = _worker_children()
                 if victims:
-                    victim = random.choice(victims)
+                    node, victim = random.choice(victims)
                     try:
                         victim.send_signal(signal.SIGKILL)
-                        kills_done.append(victim.pid)
+                        kills_done.append(node)
                     except psutil.NoSuchProcess:
                         pass
 
@@ -151,7 +189,8 @@ class Command(BaseCommand):
         attempts = Saga.objects.filter(order_id__in=placed).aggregate(max_attempt=Max("attempt"))["max_attempt"]
         violations = audit(settle=timedelta(seconds=0))
         say(f"sagas:              {len(placed)} (one attempt each: {attempts == 1})")
-        say(f"worker kills:       {len(kills_done)}; Redis restarts: {len(restarts)}")
+        by_node = ", ".join(f"{node} x{n}" for node, n in sorted(Counter(kills_done).items()))
+        say(f"worker kills:       {len(kills_done)} ({by_node or 'none'}); Redis restarts: {len(restarts)}")
         say(f"approved:           {outcomes[('APPROVED', '')]}")
         for (status, reason), count in sorted(outcomes.items()):
             if status == "REJECTED":
