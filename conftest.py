@@ -62,6 +62,9 @@ def _celery_env(**extra: str) -> dict[str, str]:
         "SAGA_FAULT_PROFILE": "seed",
         "SAGA_SWEEP_GRACE_SECONDS": "0.5",
         "LOG_FORMAT": "json",  # the logging tests read the workers' logs
+        # A pool process keeps its connection for the whole session (never closed for age), so
+        # a test that drops every connection knows each process that has one will meet it.
+        "DATABASE_CONN_MAX_AGE": "3600",
         **extra,
     }
 
