@@ -378,11 +378,17 @@ def run() -> int:
         for name, command in stack_processes(procfile.processes, workers=workers):
             manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
         web, flower = os.environ["WEB_PORT"], os.environ["FLOWER_PORT"]
+        # ensure_admin makes admin / admin only with DEBUG on; the production profile keeps yours
+        admin_login = (
+            "admin / admin unless you set others"
+            if os.environ.get("DJANGO_DEBUG", "").lower() in ("1", "true", "yes", "on")
+            else "your superuser: `python manage.py createsuperuser` makes one"
+        )
         say(
             "\n"
             f"    API (browsable)  http://127.0.0.1:{web}/\n"
             f"    API docs         http://127.0.0.1:{web}/api/docs   (Swagger UI; ReDoc at /api/redoc)\n"
-            f"    Admin            http://127.0.0.1:{web}/admin/   (admin / admin unless you set others)\n"
+            f"    Admin            http://127.0.0.1:{web}/admin/   ({admin_login})\n"
             f"    Dashboard        http://127.0.0.1:{web}/admin/dashboard/\n"
             f"    Flower           http://127.0.0.1:{flower}/   ({flower_login})\n"
             f"    Probes           http://127.0.0.1:{web}/healthz  http://127.0.0.1:{web}/readyz\n"
