@@ -21,8 +21,6 @@ from points.models import PointAccount, PointEntry
 
 from .models import MyPage, MyPageExchange, MyPageOrder, SagaEvent
 
-KEEP = 100  # orders and exchanges shown per user, the newest
-
 Op = tuple[str, list]
 
 _PAGE, _ORDER, _EXCHANGE = MyPage._meta.db_table, MyPageOrder._meta.db_table, MyPageExchange._meta.db_table
@@ -123,6 +121,14 @@ def mypage_on_balances_set(*, user_ids_from: int, user_ids_to: int, balance: int
         )
 
 
+def mypage_users() -> set[str]:
+    """Every user with a page: an account, or an order or exchange of theirs on it."""
+    users = set(MyPage.objects.values_list("pk", flat=True))
+    users |= set(MyPageOrder.objects.values_list("user_id", flat=True).distinct())
+    users |= set(MyPageExchange.objects.values_list("user_id", flat=True).distinct())
+    return users
+
+
 def mypage_rebuild(*, progress: Callable[[str], None] = lambda line: None, every: int = 100_000) -> int:
     """Fold the whole ledger and event log again into fresh pages; return how many users have a page.
 
@@ -148,7 +154,4 @@ def mypage_rebuild(*, progress: Callable[[str], None] = lambda line: None, every
             _run(event_ops(event.as_message()))
             if done % every == 0:
                 progress(f"{done} events folded")
-        users = set(MyPage.objects.values_list("pk", flat=True))
-        users |= set(MyPageOrder.objects.values_list("user_id", flat=True).distinct())
-        users |= set(MyPageExchange.objects.values_list("user_id", flat=True).distinct())
-    return len(users)
+        return len(mypage_users())

@@ -10,10 +10,11 @@ from redis.exceptions import RedisError
 
 from .admission import AdmissionState, admission_state
 from .models import MyPage, MyPageExchange, MyPageOrder, OutboxMessage, Saga, SagaEvent, SagaStatus
-from .mypage import KEEP
+from .mypage import mypage_users
 from .saga import STEPS
 
 RECENT_EVENTS = 1000
+MYPAGE_KEEP = 100  # orders and exchanges a user's page shows, the newest
 
 
 def events_of_order(order_id: int) -> QuerySet[SagaEvent]:
@@ -30,18 +31,19 @@ def events_recent(limit: int = RECENT_EVENTS) -> list[SagaEvent]:
 def mypage_get(user_id: str) -> dict | None:
     """A user's page: balance, the newest orders and exchanges (newest first); None if the user has none."""
     balance = MyPage.objects.filter(pk=user_id).values_list("balance", flat=True).first()
-    orders = []
-    rows = MyPageOrder.objects.filter(user_id=user_id).order_by("-order_id")
-    for order_id, status, reason, cost, lines, attempt in rows.values_list(
-        "order_id", "status", "reason", "cost", "lines", "attempt"
-    )[:KEEP]:
-        order = {"orderId": order_id, "status": status, "reason": reason or None, "cost": cost, "lines": lines}
-        orders.append({**order, "attempt": attempt})
+    order_rows = MyPageOrder.objects.filter(user_id=user_id).order_by("-order_id")
+    orders = [
+        {"orderId": order, "status": status, "reason": reason or None, "cost": cost, "lines": lines, "attempt": attempt}
+        for order, status, reason, cost, lines, attempt in order_rows.values_list(
+            "order_id", "status", "reason", "cost", "lines", "attempt"
+        )[:MYPAGE_KEEP]
+    ]
+    exchange_rows = MyPageExchange.objects.filter(user_id=user_id).order_by("-saga_id")
     exchanges = [
-        {"orderId": order_id, "sagaId": saga_id, "status": status, "point": point, "lines": lines}
-        for order_id, saga_id, status, point, lines in MyPageExchange.objects.filter(user_id=user_id)
-        .order_by("-saga_id")
-        .values_list("order_id", "saga_id", "status", "point", "lines")[:KEEP]
+        {"orderId": order, "sagaId": saga, "status": status, "point": point, "lines": lines}
+        for order, saga, status, point, lines in exchange_rows.values_list(
+            "order_id", "saga_id", "status", "point", "lines"
+        )[:MYPAGE_KEEP]
     ]
     if balance is None and not orders and not exchanges:
         return None
@@ -50,10 +52,7 @@ def mypage_get(user_id: str) -> dict | None:
 
 def mypage_all() -> dict[str, dict]:
     """Every user's page, by user id (for the rebuild's checks)."""
-    users = set(MyPage.objects.values_list("pk", flat=True))
-    users |= set(MyPageOrder.objects.values_list("user_id", flat=True))
-    users |= set(MyPageExchange.objects.values_list("user_id", flat=True))
-    return {user_id: mypage_get(user_id) for user_id in sorted(users)}
+    return {user_id: mypage_get(user_id) for user_id in sorted(mypage_users())}
 
 
 def deadlines() -> QuerySet[Saga]:
