@@ -50,6 +50,15 @@ class Run:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     cpu: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def timed(self, one: Callable[[], int]) -> None:
+        """Run one saga and record its answer and latency (from any client thread)."""
+        started = time.perf_counter()
+        status = one()
+        with self.lock:
+            self.statuses[status] += 1
+            self.latencies_ms.append((time.perf_counter() - started) * 1000)
 
     @property
     def done(self) -> int:
@@ -94,6 +103,9 @@ class Command(BaseCommand):
         runs: list[Run] = []
         sides = [side for side in ("floor", "saga") if only in (None, side)]
         capacity: dict[str, float] = {}
+        if "saga" in sides:
+            points_batch_init(n=USERS, money=10**12)
+            stock_batch_init(n=ITEMS, stock=10**9, price=1)
         for side in sides:
             start_one = self._floor_starter() if side == "floor" else self._saga_starter(client, clients, seconds)
             closed = self._closed(f"{side} closed x{clients}", start_one, clients=clients, seconds=seconds)
@@ -136,12 +148,10 @@ class Command(BaseCommand):
         return one
 
     def _saga_starter(self, client: WdmClient, clients: int, seconds: float, rate: float = 0.0) -> Callable[[], int]:
-        """Check out one fresh order over HTTP; its answer's status (200 approved)."""
+        """Check out one fresh order over HTTP (users and items were made rich first); its status (200: approved)."""
         # enough fresh orders for the run even at a generous 300 sagas/s, all approving
         needed = int(max(rate, 300) * seconds * 1.2) + clients
         first = (Order.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
-        points_batch_init(n=USERS, money=10**12)
-        stock_batch_init(n=ITEMS, stock=10**9, price=1)
         orders_batch_init(n=needed, n_items=ITEMS, n_users=USERS, item_price=1, first_id=first)
         ids = list(range(first, first + needed))
         random.shuffle(ids)
@@ -159,15 +169,10 @@ class Command(BaseCommand):
     def _closed(self, label: str, one: Callable[[], int], *, clients: int, seconds: float) -> Run:
         run = Run(label)
         stop_at = time.monotonic() + seconds
-        lock = threading.Lock()
 
         def client() -> None:
             while time.monotonic() < stop_at:
-                started = time.perf_counter()
-                status = one()
-                with lock:
-                    run.statuses[status] += 1
-                    run.latencies_ms.append((time.perf_counter() - started) * 1000)
+                run.timed(one)
 
         before, started = cpu_snapshot(), time.monotonic()
         threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -182,21 +187,12 @@ class Command(BaseCommand):
     def _open(self, label: str, one: Callable[[], int], *, rate: float, seconds: float) -> Run:
         """Start one saga every 1/rate seconds whatever the answers do (at most 512 in flight)."""
         run = Run(label)
-        lock = threading.Lock()
-
-        def timed() -> None:
-            started = time.perf_counter()
-            status = one()
-            with lock:
-                run.statuses[status] += 1
-                run.latencies_ms.append((time.perf_counter() - started) * 1000)
-
         total = int(rate * seconds)
         before, started = cpu_snapshot(), time.monotonic()
         with ThreadPoolExecutor(max_workers=512) as pool:
             for index in range(total):
                 time.sleep(max(0.0, started + index / rate - time.monotonic()))
-                pool.submit(timed)
+                pool.submit(run.timed, one)
         run.seconds = time.monotonic() - started
         run.cpu = cpu_per_saga(before, cpu_snapshot(), run.done)
         return run
