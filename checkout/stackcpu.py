@@ -65,12 +65,23 @@ def _kind(process: psutil.Process, embedded: dict[int, str]) -> str | None:
 
 
 def _launched_here(base_dir: Path = BASE_DIR) -> set[int] | None:
-    """The processes of this checkout's `make run` (its launcher and descendants), or None if it has none."""
+    """The processes of this checkout's `make run` (its launcher and descendants), or None if it has none.
+
+    honcho forks a child per process that shows the launcher's command line too: the
+    launcher is the match whose parent is not a match.
+    """
+    launchers = {}
     for process in psutil.process_iter():
         try:
             cmdline = process.cmdline()
             if "config.stack" in cmdline and "run" in cmdline and Path(process.cwd()) == base_dir:
-                return {process.pid} | {child.pid for child in process.children(recursive=True)}
+                launchers[process.pid] = process
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    for pid, process in launchers.items():
+        try:
+            if process.ppid() not in launchers:
+                return {pid} | {child.pid for child in process.children(recursive=True)}
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return None

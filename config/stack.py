@@ -351,6 +351,7 @@ def _node_names(workers: int) -> str:
 
 
 def run() -> int:
+    import environ
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
@@ -381,7 +382,7 @@ def run() -> int:
         # ensure_admin makes admin / admin only with DEBUG on; the production profile keeps yours
         admin_login = (
             "admin / admin unless you set others"
-            if os.environ.get("DJANGO_DEBUG", "").lower() in ("1", "true", "yes", "on")
+            if environ.Env().bool("DJANGO_DEBUG", default=False)
             else "your superuser: `python manage.py createsuperuser` makes one"
         )
         say(
