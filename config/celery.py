@@ -15,9 +15,11 @@ from django.conf import settings
 from django.db import close_old_connections
 from kombu import Exchange, Queue
 
+from config import broker
 from config.logs import ContextFilter, log_bind, log_clear, log_formatter
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+broker.install()  # kombu's Redis transport, one client per channel (config/broker.py)
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
