@@ -3,8 +3,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from config.sql import sql_insert
+
 from .models import Saga, SagaEvent, Service
-from .mypage import mypage_on_event
+from .mypage import mypage_event_ops
 
 log = logging.getLogger(__name__)
 
@@ -14,11 +16,11 @@ def event_record(
 ) -> SagaEvent:
     """Append an event to the log, inside the caller's transaction so it commits with the change it describes.
 
-    The "my page" projection folds it in, in the same transaction. Once the transaction
+    The "my page" projection folds it in, in the same statement. Once the transaction
     commits, the event is also logged (one INFO line): the log mirrors the event log,
     never an event that was rolled back.
     """
-    event = SagaEvent.objects.create(
+    event = SagaEvent(
         order_id=saga.order_id if saga else order_id,
         saga=saga,
         event_type=event_type,
@@ -26,7 +28,7 @@ def event_record(
         timestamp=timezone.now(),
         payload={key: value for key, value in payload.items() if value is not None},
     )
-    mypage_on_event(event)
+    sql_insert(event, along=mypage_event_ops(event))  # the event and its fold: one statement (ADR 0008)
     transaction.on_commit(lambda: _log(event))
     return event
 

@@ -2,9 +2,10 @@
 
 The fold is written once, as functions that turn one event (`event_ops`) or one ledger
 entry (`entry_ops`) into SQL statements on the projection's rows: a user's balance, one
-row per order, one row per exchange. The live projection runs them in the transaction
-that appends the event or entry; `mypage_rebuild` runs them for every entry and event
-from scratch. The two therefore agree (tests prove it on real sagas).
+row per order, one row per exchange. The live projection runs them in the statement that
+appends the event or entry (a WITH query of its INSERT, so in its transaction too);
+`mypage_rebuild` runs them for every entry and event from scratch. The two therefore
+agree (tests prove it on real sagas).
 
 Each statement is an upsert or an update of one row, with no read before it: folding an
 event costs one statement and locks only the row it changes, so a user's sagas do not
@@ -93,14 +94,14 @@ def _run(ops: list[Op]) -> None:
                 cursor.execute(sql, params)
 
 
-def mypage_on_event(event: SagaEvent) -> None:
-    """Called by event_record for every event appended, in its transaction."""
-    _run(event_ops(event.as_message()))
+def mypage_event_ops(event: SagaEvent) -> list[Op]:
+    """What event_record runs with every event it appends, in the same statement (config.sql.sql_insert)."""
+    return event_ops(event.as_message())
 
 
-def mypage_on_entry(entry: PointEntry) -> None:
-    """Called for every ledger entry the points services append, in their transaction."""
-    _run(entry_ops(entry.account_id, entry.amount))
+def mypage_entry_ops(entry: PointEntry) -> list[Op]:
+    """What the points services run with every ledger entry they append, in the same statement."""
+    return entry_ops(entry.account_id, entry.amount)
 
 
 def mypage_on_account_open(user_id: str) -> None:

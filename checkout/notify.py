@@ -18,6 +18,8 @@ import time
 from django.conf import settings
 from django.db import transaction
 
+from config.sql import sql_one, table
+
 from .admission import admission_release
 from .locks import redis_client
 from .models import Saga, SagaStatus
@@ -125,8 +127,8 @@ _listener = _Listener()
 
 
 def _read(saga: Saga) -> Saga:
-    saga.status, saga.reason, saga.compensated_at = Saga.objects.values_list("status", "reason", "compensated_at").get(
-        pk=saga.pk
+    saga.status, saga.reason, saga.compensated_at = sql_one(
+        f"SELECT status, reason, compensated_at FROM {table(Saga)} WHERE id = %s", [saga.pk]
     )
     return saga
 

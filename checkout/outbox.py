@@ -15,11 +15,10 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.logs import log_bind, log_scope
+from config.sql import sql_insert, sql_run, table
 
 from .locks import sweep_lock
 from .models import OutboxKind, OutboxMessage, Saga
@@ -29,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def outbox_add(*, saga: Saga, kind: OutboxKind, payload: dict | None = None) -> OutboxMessage:
-    message = OutboxMessage.objects.create(saga=saga, kind=kind, payload=payload or {})
+    message = OutboxMessage(saga=saga, kind=kind, payload=payload or {})
+    sql_insert(message)
     transaction.on_commit(lambda: publish_after_commit(message), robust=True)
     return message
 
@@ -37,8 +37,10 @@ def outbox_add(*, saga: Saga, kind: OutboxKind, payload: dict | None = None) -> 
 def publish_after_commit(message: OutboxMessage) -> None:
     """The fast path; a test replaces it to play a process that died right after commit."""
     _send(message)
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        published_at=Coalesce("published_at", Value(timezone.now())), publish_count=F("publish_count") + 1
+    sql_run(
+        f"UPDATE {table(OutboxMessage)} SET published_at = COALESCE(published_at, %s),"
+        " publish_count = publish_count + 1 WHERE id = %s",
+        [timezone.now(), message.pk],
     )
 
 

@@ -13,7 +13,8 @@ Both sides insert first and let the unique index arbitrate, so an apply and a
 compensation racing on the same attempt serialize inside PostgreSQL: whichever
 insert commits first wins, and the other one sees its committed row. The insert is
 `ON CONFLICT (saga_id) DO NOTHING RETURNING id`: the loser learns it lost without an
-error, so no savepoint is needed around it (docs/adr/0008-cost-per-saga.md).
+error, so no savepoint is needed around it. The statements every attempt runs are
+written out (config.sql, docs/adr/0008-cost-per-saga.md).
 """
 
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from typing import NamedTuple, TypeVar
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+
+from config.sql import column, sql_insert, sql_run, table
 
 
 class ParticipantStatus(models.TextChoices):
@@ -65,45 +68,51 @@ def insert_once(record: ParticipantRecord) -> bool:
     `INSERT ... ON CONFLICT (saga_id) DO NOTHING RETURNING id`: a concurrent insert of the
     same attempt waits for the first to commit or roll back, then inserts nothing.
     """
-    meta = record._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(record, add=True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
-            f" VALUES ({', '.join(['%s'] * len(fields))})"
-            f" ON CONFLICT ({quote(meta.get_field('saga_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}",
-            values,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    record.pk, record._state.adding = row[0], False
-    return True
+    return sql_insert(record, unless_conflict_on="saga_id")
+
+
+def _record_update(record: ParticipantRecord, filled: dict) -> None:
+    """Write the fields an effect or an undo filled in, on the record and its row (one UPDATE)."""
+    model = type(record)
+    fields = [model._meta.get_field(name) for name in filled]
+    for name, value in filled.items():
+        setattr(record, name, value)
+    sql_run(
+        f"UPDATE {table(model)} SET {', '.join(f'{column(model, field.name)} = %s' for field in fields)}"
+        f" WHERE {column(model, 'id')} = %s",
+        [*(field.get_db_prep_save(filled[field.name], connection) for field in fields), record.pk],
+    )
 
 
 def apply_once(
-    model: type[R], *, saga_id: int, order_id: int, effect: Callable[[R], dict | None], **fields: object
+    model: type[R],
+    *,
+    saga_id: int,
+    order_id: int,
+    effect: Callable[[R], dict | None],
+    refuses_before_writing: bool = False,
+    **fields: object,
 ) -> Outcome:
     """Apply a step once per attempt; a replay returns the first record, a late apply finds the tombstone.
 
     `effect` makes the change; it returns the record's fields it filled in (or None), and
-    raises StepFailed to refuse, in which case nothing it wrote stays.
+    raises StepFailed to refuse, in which case nothing it wrote stays: it runs in a
+    savepoint, unless it says it `refuses_before_writing` (then there is nothing to undo).
     """
     with transaction.atomic(savepoint=False):
         record = model(saga_id=saga_id, order_id=order_id, status=ParticipantStatus.APPLIED, **fields)
         if not insert_once(record):
             return Outcome(model.objects.get(saga_id=saga_id), changed=False)
         try:
-            with transaction.atomic():  # the one savepoint: a refused effect leaves nothing half-done
+            if refuses_before_writing:
                 filled = effect(record) or {}
+            else:
+                with transaction.atomic():  # the one savepoint: a refused effect leaves nothing half-done
+                    filled = effect(record) or {}
         except StepFailed as failure:
             filled = {"status": ParticipantStatus.FAILED, "reason": failure.reason}
         if filled:
-            for name, value in filled.items():
-                setattr(record, name, value)
-            model.objects.filter(pk=record.pk).update(**filled)
+            _record_update(record, filled)
         return Outcome(record, changed=True)
 
 
@@ -118,8 +127,7 @@ def compensate_once(model: type[R], *, saga_id: int, order_id: int, undo: Callab
         record = model.objects.select_for_update().get(saga_id=saga_id)
         if record.status != ParticipantStatus.APPLIED:
             return Outcome(record, changed=False)
-        filled = {**(undo(record) or {}), "status": ParticipantStatus.COMPENSATED, "compensated_at": timezone.now()}
-        for name, value in filled.items():
-            setattr(record, name, value)
-        model.objects.filter(pk=record.pk).update(**filled)
+        _record_update(
+            record, {**(undo(record) or {}), "status": ParticipantStatus.COMPENSATED, "compensated_at": timezone.now()}
+        )
         return Outcome(record, changed=True)

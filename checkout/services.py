@@ -15,8 +15,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.logs import log_bind, log_scope
+from config.sql import columns, row_to_model, row_to_partial_model, sql_insert, sql_one, sql_run, table
 from orders.models import Order, OrderStatus, RejectionReason
-from orders.services import order_begin_attempt, order_create, order_open, order_set_outcome
+from orders.services import order_begin_attempt, order_create, order_lines, order_open, order_set_outcome
 
 from . import faults
 from .admission import admission_acquire, admission_bind
@@ -74,8 +75,14 @@ def checkout_start(*, order_id: int) -> Saga:
     raises Overloaded when the system is at capacity (ADR 0010).
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        newest = Saga.objects.filter(order_id=order.pk).order_by("-attempt").first()
+        locked = sql_one(f"SELECT holder_id, total_cost FROM {table(Order)} WHERE id = %s FOR UPDATE", [order_id])
+        if locked is None:
+            raise Order.DoesNotExist(f"order {order_id} does not exist")
+        order = row_to_partial_model(Order, id=order_id, holder_id=locked[0], total_cost=locked[1])
+        newest = sql_one(
+            f"SELECT {columns(Saga)} FROM {table(Saga)} WHERE order_id = %s ORDER BY attempt DESC LIMIT 1", [order_id]
+        )
+        newest = row_to_model(Saga, newest) if newest else None
         if newest is not None and newest.status in (SagaStatus.APPROVED, SagaStatus.PENDING):
             saga = newest
         else:
@@ -91,11 +98,10 @@ def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[t
     """Open attempt number `attempt` of the order's lines (read unless given) and cost; send it after commit."""
     deadline_at = timezone.now() + timedelta(seconds=settings.SAGA_DEADLINE_SECONDS)
     if lines is None:
-        lines = order.lines.values_list("currency_id", "amount")
+        lines = order_lines(order_id=order.pk)
     lines = [[currency_id, amount] for currency_id, amount in lines]
-    saga = Saga.objects.create(
-        order=order, attempt=attempt, deadline_at=deadline_at, lines=lines, cost=order.total_cost
-    )
+    saga = Saga(order=order, attempt=attempt, deadline_at=deadline_at, lines=lines, cost=order.total_cost)
+    sql_insert(saga)
     log_bind(orderId=order.pk, sagaId=saga.pk)
     order_begin_attempt(order_id=order.pk, deadline_at=deadline_at)
     event_record(
@@ -116,7 +122,16 @@ def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[t
 
 
 def _load(saga_id: int) -> Saga:
-    saga = Saga.objects.select_related("order").get(pk=saga_id)
+    """The attempt, with its order's holder (the one other field a transition reads), in one statement."""
+    row = sql_one(
+        f"SELECT {columns(Saga, 's')}, o.holder_id FROM {table(Saga)} s JOIN {table(Order)} o ON o.id = s.order_id"
+        " WHERE s.id = %s",
+        [saga_id],
+    )
+    if row is None:
+        raise Saga.DoesNotExist(f"saga {saga_id} does not exist")
+    saga = row_to_model(Saga, row[:-1])
+    saga.order = row_to_partial_model(Order, id=saga.order_id, holder_id=row[-1])
     log_bind(orderId=saga.order_id, sagaId=saga.pk)
     return saga
 
@@ -201,21 +216,23 @@ def _compensation_finished(saga: Saga) -> bool:
 
 def _compare_and_set(saga: Saga, *, status: SagaStatus, reason: str, now: datetime) -> bool:
     """The decision: only the transition that still finds (PENDING, version) commits."""
-    guard = {"deadline_at__gt": now} if status == SagaStatus.APPROVED else {}
+    guard, params = (" AND deadline_at > %s", [now]) if status == SagaStatus.APPROVED else ("", [])
     return bool(
-        Saga.objects.filter(pk=saga.pk, status=SagaStatus.PENDING, version=saga.version, **guard).update(
-            status=status, reason=reason, version=F("version") + 1, decided_at=now
+        sql_run(
+            f"UPDATE {table(Saga)} SET status = %s, reason = %s, version = version + 1, decided_at = %s"
+            f" WHERE id = %s AND status = %s AND version = %s{guard}",
+            [status, reason, now, saga.pk, SagaStatus.PENDING, saga.version, *params],
         )
     )
 
 
 def _steps_applied(saga_id: int) -> int:
     """How many of the attempt's steps hold an APPLIED record, in one statement (a UNION ALL)."""
-    applied = [
-        step.record.objects.filter(saga_id=saga_id, status=ParticipantStatus.APPLIED).order_by().values_list("saga_id")
-        for step in STEPS
-    ]
-    return applied[0].union(*applied[1:], all=True).count()
+    union = " UNION ALL ".join(
+        f"SELECT 1 FROM {table(step.record)} WHERE saga_id = %s AND status = %s" for step in STEPS
+    )
+    (count,) = sql_one(f"SELECT count(*) FROM ({union}) AS applied", [saga_id, ParticipantStatus.APPLIED] * len(STEPS))
+    return count
 
 
 def saga_approve(*, saga_id: int) -> str:
@@ -311,7 +328,10 @@ def saga_deadline(*, saga_id: int, fired_by: str = "countdown") -> str | datetim
 
     Nearly every countdown finds its attempt decided: that costs one narrow read.
     """
-    status, deadline_at = Saga.objects.values_list("status", "deadline_at").get(pk=saga_id)
+    row = sql_one(f"SELECT status, deadline_at FROM {table(Saga)} WHERE id = %s", [saga_id])
+    if row is None:
+        raise Saga.DoesNotExist(f"saga {saga_id} does not exist")
+    status, deadline_at = row
     if status != SagaStatus.PENDING:
         return f"SKIPPED (saga {status})"
     if timezone.now() < deadline_at:

@@ -7,6 +7,7 @@ from django.db.models import F
 
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
 from config.errors import Refused
+from config.sql import sql_run, table
 
 from .models import Currency, Exchange, ExchangeLine, StockEntry, StockKind
 
@@ -104,17 +105,31 @@ def exchange_apply(
 
     def take(exchange: Exchange) -> None:  # fills in no field of the record
         # A fixed row order keeps two multi-currency exchanges from deadlocking.
-        for currency_id, units in sorted(units_by_currency.items()):
-            taken = Currency.objects.filter(pk=currency_id, stock__gte=units).update(stock=F("stock") - units)
+        taking = sorted(units_by_currency.items())
+        for currency_id, units in taking:
+            taken = sql_run(
+                f"UPDATE {table(Currency)} SET stock = stock - %s WHERE id = %s AND stock >= %s",
+                [units, currency_id, units],
+            )
             if not taken:
                 exists = Currency.objects.filter(pk=currency_id).exists()
                 raise StepFailed("OUT_OF_STOCK" if exists else "UNKNOWN_ITEM")
-        ExchangeLine.objects.bulk_create(
-            ExchangeLine(exchange=exchange, currency_id=currency_id, amount=units)
-            for currency_id, units in sorted(units_by_currency.items())
+        sql_run(
+            f"INSERT INTO {table(ExchangeLine)} (exchange_id, currency_id, amount)"
+            f" VALUES {', '.join(['(%s, %s, %s)'] * len(taking))}",
+            [value for currency_id, units in taking for value in (exchange.pk, currency_id, units)],
         )
 
-    return apply_once(Exchange, saga_id=saga_id, order_id=order_id, effect=take, holder_id=holder_id, cost=cost)
+    # With one currency, a refusal is the first update's and writes nothing: no savepoint is needed.
+    return apply_once(
+        Exchange,
+        saga_id=saga_id,
+        order_id=order_id,
+        effect=take,
+        refuses_before_writing=len(units_by_currency) == 1,
+        holder_id=holder_id,
+        cost=cost,
+    )
 
 
 def exchange_compensate(*, saga_id: int, order_id: int) -> Outcome:

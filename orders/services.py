@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from config.errors import Conflict, Refused
+from config.sql import sql_run, table
 from exchanges.models import Currency
 from points.services import MAX_BALANCE
 
@@ -98,10 +99,22 @@ def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, fi
             cursor.execute(statement)
 
 
+def order_lines(*, order_id: int) -> list[tuple[int, int]]:
+    """The order's (currency id, amount) lines, in the order they were added."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT currency_id, amount FROM {table(OrderLine)} WHERE order_id = %s ORDER BY id", [order_id]
+        )
+        return cursor.fetchall()
+
+
 def order_begin_attempt(*, order_id: int, deadline_at: datetime) -> None:
-    Order.objects.filter(pk=order_id).update(status=OrderStatus.PENDING, rejection_reason="", deadline_at=deadline_at)
+    sql_run(
+        f"UPDATE {table(Order)} SET status = %s, rejection_reason = '', deadline_at = %s WHERE id = %s",
+        [OrderStatus.PENDING, deadline_at, order_id],
+    )
 
 
 def order_set_outcome(*, order_id: int, status: OrderStatus, reason: str = "") -> None:
     """Mirror a saga attempt's decision on its order (called inside the transition's transaction)."""
-    Order.objects.filter(pk=order_id).update(status=status, rejection_reason=reason)
+    sql_run(f"UPDATE {table(Order)} SET status = %s, rejection_reason = %s WHERE id = %s", [status, reason, order_id])

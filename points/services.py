@@ -3,9 +3,10 @@ import uuid
 from django.db import connection, transaction
 from django.db.models import F
 
-from checkout.mypage import mypage_on_account_open, mypage_on_balances_set, mypage_on_entry
+from checkout.mypage import mypage_entry_ops, mypage_on_account_open, mypage_on_balances_set
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
 from config.errors import Refused
+from config.sql import sql_insert
 
 from .models import EntryKind, PointAccount, PointEntry, PointUse
 
@@ -19,8 +20,8 @@ class BalanceTooLarge(Refused):
 
 def _ledger(**fields: object) -> PointEntry:
     """Append to the ledger; the "my page" projection folds the entry in, in the same transaction."""
-    entry = PointEntry.objects.create(**fields)
-    mypage_on_entry(entry)
+    entry = PointEntry(**fields)
+    sql_insert(entry, along=mypage_entry_ops(entry))
     return entry
 
 
@@ -109,7 +110,16 @@ def points_use(*, saga_id: int, order_id: int, user_id: str, amount: int) -> Out
         _ledger(account_id=user_id, kind=EntryKind.USE, amount=-amount, saga_id=saga_id)
         return {"balance_after": balance_after}
 
-    return apply_once(PointUse, saga_id=saga_id, order_id=order_id, effect=debit, user_id=user_id, amount=amount)
+    # The debit is one conditional update: a refusal writes nothing, so no savepoint is needed.
+    return apply_once(
+        PointUse,
+        saga_id=saga_id,
+        order_id=order_id,
+        effect=debit,
+        refuses_before_writing=True,
+        user_id=user_id,
+        amount=amount,
+    )
 
 
 def points_use_compensate(*, saga_id: int, order_id: int) -> Outcome:
