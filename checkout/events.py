@@ -29,7 +29,8 @@ def event_record(
         payload={key: value for key, value in payload.items() if value is not None},
     )
     sql_insert(event, along=mypage_event_ops(event))  # the event and its fold: one statement (ADR 0008)
-    transaction.on_commit(lambda: _log(event))
+    if log.isEnabledFor(logging.INFO):  # off in the production profile (SAGA_EVENT_LOG_LINES)
+        transaction.on_commit(lambda: _log(event))
     return event
 
 

@@ -79,6 +79,8 @@ def checkout_start(*, order_id: int) -> Saga:
         if locked is None:
             raise Order.DoesNotExist(f"order {order_id} does not exist")
         order = row_to_partial_model(Order, id=order_id, holder_id=locked[0], total_cost=locked[1])
+        # Read after the lock, in a statement of its own: one that waited for the lock must see the
+        # attempt its predecessor committed (a join in the locking statement would keep its snapshot).
         newest = sql_one(
             f"SELECT {columns(Saga)} FROM {table(Saga)} WHERE order_id = %s ORDER BY attempt DESC LIMIT 1", [order_id]
         )

@@ -25,6 +25,13 @@ def sql_one(sql: str, params: Sequence | dict = ()) -> tuple | None:
         return cursor.fetchone()
 
 
+def sql_all(sql: str, params: Sequence | dict = ()) -> list[tuple]:
+    """Every row of a statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def sql_run(sql: str, params: Sequence | dict = ()) -> int:
     """Run a statement; return how many rows it changed."""
     with connection.cursor() as cursor:

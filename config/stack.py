@@ -291,13 +291,15 @@ PROFILES = {
     "dev": {"DJANGO_DEBUG": "1"},
     # What a deployment runs, and what the benchmarks measure (docs/adr/0008-cost-per-saga.md):
     # no DEBUG, no task events (Flower still shows workers, queues and their tasks in hand),
-    # no per-task log lines from Celery (the saga's own events and the access lines stay).
+    # no per-task log lines from Celery nor per-event lines (the event log keeps every event;
+    # access lines, warnings and errors stay).
     "production": {
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SAGA_TASK_EVENTS": "0",
         "FLOWER_ENABLE_EVENTS": "false",
         "SAGA_TASK_LOG_LINES": "0",
+        "SAGA_EVENT_LOG_LINES": "0",
     },
 }
 

@@ -7,7 +7,7 @@ from django.db.models import F
 
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
 from config.errors import Refused
-from config.sql import sql_run, table
+from config.sql import sql_all, sql_run, table
 
 from .models import Currency, Exchange, ExchangeLine, StockEntry, StockKind
 
@@ -104,29 +104,36 @@ def exchange_apply(
         units_by_currency[currency_id] += amount
 
     def take(exchange: Exchange) -> None:  # fills in no field of the record
-        # A fixed row order keeps two multi-currency exchanges from deadlocking.
         taking = sorted(units_by_currency.items())
-        for currency_id, units in taking:
-            taken = sql_run(
-                f"UPDATE {table(Currency)} SET stock = stock - %s WHERE id = %s AND stock >= %s",
-                [units, currency_id, units],
+        # Lock every currency first, in a fixed order (two exchanges never deadlock), and check
+        # them all: a refusal has written nothing. The locks hold until commit.
+        stock = dict(
+            sql_all(
+                f"SELECT id, stock FROM {table(Currency)} WHERE id IN ({', '.join(['%s'] * len(taking))})"
+                " ORDER BY id FOR UPDATE",
+                [currency_id for currency_id, _ in taking],
             )
-            if not taken:
-                exists = Currency.objects.filter(pk=currency_id).exists()
-                raise StepFailed("OUT_OF_STOCK" if exists else "UNKNOWN_ITEM")
+        )
+        for currency_id, units in taking:
+            if currency_id not in stock:
+                raise StepFailed("UNKNOWN_ITEM")
+            if stock[currency_id] < units:
+                raise StepFailed("OUT_OF_STOCK")
+        values = ", ".join(["(%s, %s)"] * len(taking))
         sql_run(
-            f"INSERT INTO {table(ExchangeLine)} (exchange_id, currency_id, amount)"
-            f" VALUES {', '.join(['(%s, %s, %s)'] * len(taking))}",
-            [value for currency_id, units in taking for value in (exchange.pk, currency_id, units)],
+            f"WITH taken AS (UPDATE {table(Currency)} c SET stock = c.stock - v.units FROM (VALUES {values})"
+            f" AS v (id, units) WHERE c.id = v.id)"
+            f" INSERT INTO {table(ExchangeLine)} (exchange_id, currency_id, amount)"
+            f" SELECT %s, v.id, v.units FROM (VALUES {values}) AS v (id, units)",
+            [*(value for line in taking for value in line), exchange.pk, *(value for line in taking for value in line)],
         )
 
-    # With one currency, a refusal is the first update's and writes nothing: no savepoint is needed.
     return apply_once(
         Exchange,
         saga_id=saga_id,
         order_id=order_id,
         effect=take,
-        refuses_before_writing=len(units_by_currency) == 1,
+        refuses_before_writing=True,
         holder_id=holder_id,
         cost=cost,
     )

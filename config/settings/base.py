@@ -235,13 +235,21 @@ SAGA_ADMISSION_MAX_INFLIGHT = env.int("SAGA_ADMISSION_MAX_INFLIGHT", default=100
 # One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING_CONFIG = "config.logs.configure"
-# Celery's own line per task received, succeeded or retried (INFO); off in the production
-# profile, where the saga's event lines tell the story (docs/adr/0008-cost-per-saga.md).
+# Celery's own line per task received, succeeded or retried (INFO), and the line that mirrors
+# each saga event (the event log holds them all): both off in the production profile, where
+# five lines a saga cost ~8% of its CPU (docs/adr/0008-cost-per-saga.md); access lines stay.
 SAGA_TASK_LOG_LINES = env.bool("SAGA_TASK_LOG_LINES", default=True)
+SAGA_EVENT_LOG_LINES = env.bool("SAGA_EVENT_LOG_LINES", default=True)
 LOGGING = logging_config(
     log_format=LOG_FORMAT,
     level=env("DJANGO_LOG_LEVEL", default="INFO"),
-    loggers={}
-    if SAGA_TASK_LOG_LINES
-    else {name: {"level": "WARNING"} for name in ("celery.worker.strategy", "celery.app.trace")},
+    loggers={
+        name: {"level": "WARNING"}
+        for name, shown in (
+            ("celery.worker.strategy", SAGA_TASK_LOG_LINES),
+            ("celery.app.trace", SAGA_TASK_LOG_LINES),
+            ("checkout.events", SAGA_EVENT_LOG_LINES),
+        )
+        if not shown
+    },
 )

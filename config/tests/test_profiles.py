@@ -32,6 +32,7 @@ def test_production_turns_off_debug_task_events_and_task_lines_with_a_fresh_secr
         "SAGA_TASK_EVENTS": "0",
         "FLOWER_ENABLE_EVENTS": "false",
         "SAGA_TASK_LOG_LINES": "0",
+        "SAGA_EVENT_LOG_LINES": "0",
     }
     assert len(os.environ["DJANGO_SECRET_KEY"]) >= 50
 
@@ -50,20 +51,28 @@ def test_an_unknown_profile_is_refused(clean_env):
 
 
 @pytest.mark.parametrize(("lines", "task_lines_shown"), [("1", True), ("0", False)])
-def test_celery_task_lines_follow_the_setting_and_saga_events_stay(lines, task_lines_shown):
+@pytest.mark.parametrize(("event_lines", "event_lines_shown"), [("1", True), ("0", False)])
+def test_task_and_event_lines_follow_their_settings_and_access_lines_stay(
+    lines, task_lines_shown, event_lines, event_lines_shown
+):
     # given the settings as a worker loads them
     probe = (
         "import django, json, logging; django.setup(); from django.conf import settings;"
         "print(json.dumps({name: logging.getLogger(name).isEnabledFor(logging.INFO)"
         " for name in ('celery.app.trace', 'celery.worker.strategy', 'checkout.events', 'config.access')}))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "SAGA_TASK_LOG_LINES": lines}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "SAGA_TASK_LOG_LINES": lines,
+        "SAGA_EVENT_LOG_LINES": event_lines,
+    }
     # when
     shown = json.loads(subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, check=True).stdout)
     # then
     assert shown == {
         "celery.app.trace": task_lines_shown,
         "celery.worker.strategy": task_lines_shown,
-        "checkout.events": True,
+        "checkout.events": event_lines_shown,
         "config.access": True,
     }
