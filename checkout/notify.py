@@ -93,8 +93,12 @@ class _Listener:
                     del self._waiters[saga_id]
 
     def _wake(self, saga_id: int | None, outcome: str | None) -> None:
+        """Wake the waiters of one attempt, or every waiter (saga_id None)."""
         with self._lock:
-            woken = [w for sid, ws in self._waiters.items() if saga_id in (None, sid) for w in ws]
+            if saga_id is None:
+                woken = [waiter for waiters in self._waiters.values() for waiter in waiters]
+            else:
+                woken = list(self._waiters.get(saga_id, ()))
         for waiter in woken:
             waiter.outcome = outcome
             waiter.woken.set()
