@@ -25,6 +25,19 @@ app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_after_configure.connect
+def _settings_read_once(sender: Celery, **kwargs) -> None:
+    """Copy Celery's settings into its own table once they are loaded.
+
+    Read through `django.conf:settings`, every lookup goes through Django's lazy settings
+    object, and Celery looks up half a dozen settings for every message it sends: copied,
+    a send costs ~20% less CPU (docs/adr/0008-cost-per-saga.md). Settings are read at start-up
+    anyway; changing a CELERY_* setting at run time was never seen by a running worker.
+    """
+    sender.conf.update({key: sender.conf[key] for key in list(sender.conf.keys())})
+
+
 # One queue per service; a task named `<service>.<action>` runs on the `<service>` queue.
 SERVICE_QUEUES = ("orders", "exchanges", "points", "checkout")
 # Each queue gets its own direct exchange and routing key: a bare Queue(name) would bind
