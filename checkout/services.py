@@ -5,6 +5,7 @@ The flow itself (which steps, in which order, with which compensations) is in sa
 
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -20,7 +21,7 @@ from orders.models import Order, OrderStatus, RejectionReason
 from orders.services import order_begin_attempt, order_create, order_lines, order_open, order_set_outcome
 
 from . import faults
-from .admission import admission_acquire, admission_bind
+from .admission import Overloaded, admission_acquire, admission_bind, admission_discard
 from .events import event_record
 from .locks import sweep_lock, transition_lock
 from .models import OutboxKind, Saga, SagaStatus, Service
@@ -73,8 +74,19 @@ def checkout_start(*, order_id: int) -> Saga:
     The newest attempt is the one that counts when it is APPROVED or PENDING: at most one
     is pending, and a paid order starts no other. Only a new attempt needs admission: it
     raises Overloaded when the system is at capacity (ADR 0010).
+
+    Admission is asked first, before any transaction: past capacity a refusal then costs one
+    Redis call and one read, not a transaction and a row lock. A place taken for an order
+    that turns out to need none is given back; an order that seemed to need none but does
+    (it changed in between) asks again.
     """
-    with transaction.atomic():
+    try:
+        ticket = admission_acquire()
+    except Overloaded:
+        if _needs_new_attempt(order_id):  # an unknown order raises Order.DoesNotExist
+            raise
+        ticket = None
+    with ticket or nullcontext(), transaction.atomic():  # a ticket taken is freed if anything raises
         locked = sql_one(f"SELECT holder_id, total_cost FROM {table(Order)} WHERE id = %s FOR UPDATE", [order_id])
         if locked is None:
             raise Order.DoesNotExist(f"order {order_id} does not exist")
@@ -87,13 +99,27 @@ def checkout_start(*, order_id: int) -> Saga:
         newest = row_to_model(Saga, newest) if newest else None
         if newest is not None and newest.status in (SagaStatus.APPROVED, SagaStatus.PENDING):
             saga = newest
+            if ticket is not None:
+                admission_discard(ticket)
         else:
-            with admission_acquire() as ticket:
+            with ticket or admission_acquire() as taken:
                 attempt = newest.attempt + 1 if newest else 1
                 saga = saga_start(order=order, event_type="CheckoutStarted", attempt=attempt)
-                admission_bind(ticket, saga_id=saga.pk)
+                admission_bind(taken, saga_id=saga.pk)
         log_bind(orderId=order.pk, sagaId=saga.pk)
         return saga
+
+
+def _needs_new_attempt(order_id: int) -> bool:
+    """Whether checking the order out would start an attempt (a read, no lock: a refusal's cheap check)."""
+    row = sql_one(
+        f"SELECT s.status FROM {table(Order)} o LEFT JOIN LATERAL (SELECT status FROM {table(Saga)}"
+        " WHERE order_id = o.id ORDER BY attempt DESC LIMIT 1) s ON true WHERE o.id = %s",
+        [order_id],
+    )
+    if row is None:
+        raise Order.DoesNotExist(f"order {order_id} does not exist")
+    return row[0] not in (SagaStatus.APPROVED, SagaStatus.PENDING)
 
 
 def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[tuple[int, int]] | None = None) -> Saga:

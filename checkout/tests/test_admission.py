@@ -328,6 +328,32 @@ def test_a_paid_order_is_answered_at_capacity_it_starts_nothing(client, wdm_orde
     assert Saga.objects.filter(order=wdm_order).count() == 1
 
 
+@pytest.mark.django_db
+def test_with_room_a_paid_order_gives_back_the_place_it_was_lent(client, wdm_order, budget):
+    # given a paid order and room in the budget (a checkout asks admission before it reads the order)
+    saga = checkout_start(order_id=wdm_order.pk)
+    for service in ("exchanges", "points"):
+        saga_step_apply(saga_id=saga.pk, service=service)
+    assert saga_approve(saga_id=saga.pk) == "APPROVED"
+    admission_reset()
+    # when
+    response = client.post(f"/wdm/orders/checkout/{wdm_order.pk}")
+    # then it is answered, and holds no place
+    assert response.json() == {"order_id": str(wdm_order.pk), "paid": True, "attempt": 1}
+    assert members() == []
+
+
+@pytest.mark.django_db
+def test_an_unknown_order_holds_no_place_with_room_or_without(client, budget):
+    # with room: its place is given back when the order is not found
+    assert client.post("/wdm/orders/checkout/999999").status_code == 404
+    assert members() == []
+    # at capacity: refused only once it is known to exist
+    fill(2)
+    assert client.post("/wdm/orders/checkout/999999").status_code == 404
+    assert len(members()) == 2
+
+
 # --- Released when the attempt settles, with the real worker --------------------------------
 
 
