@@ -29,6 +29,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
 VENV_BIN = Path(sys.executable).parent
 PG_MAX_CONNECTIONS = 300
+REDIS_START_SECONDS = 60
 
 
 def say(message: str) -> None:
@@ -124,9 +125,14 @@ class EmbeddedRedis:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops Redis last
             )
-        for _ in range(100):
+        # A restart replays the append-only file first: ~6 s for the ~64 MB it grows to before
+        # Redis rewrites it (auto-aof-rewrite-min-size), so wait for much longer than that.
+        give_up_at = time.monotonic() + REDIS_START_SECONDS
+        while time.monotonic() < give_up_at:
             if self._ping(port):
                 return process.pid
+            if process.poll() is not None:
+                break
             time.sleep(0.05)
         raise RuntimeError(f"embedded Redis did not start; see {self.dir / 'redis.log'}")
 

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from config.errors import Conflict, Refused
-from config.sql import sql_run, table
+from config.sql import sql_all, sql_run, table
 from exchanges.models import Currency
 from points.services import MAX_BALANCE
 
@@ -101,11 +101,7 @@ def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, fi
 
 def order_lines(*, order_id: int) -> list[tuple[int, int]]:
     """The order's (currency id, amount) lines, in the order they were added."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT currency_id, amount FROM {table(OrderLine)} WHERE order_id = %s ORDER BY id", [order_id]
-        )
-        return cursor.fetchall()
+    return sql_all(f"SELECT currency_id, amount FROM {table(OrderLine)} WHERE order_id = %s ORDER BY id", [order_id])
 
 
 def order_begin_attempt(*, order_id: int, deadline_at: datetime) -> None:
