@@ -79,7 +79,7 @@ def _record_update(record: ParticipantRecord, filled: dict) -> None:
         setattr(record, name, value)
     sql_run(
         f"UPDATE {table(model)} SET {', '.join(f'{column(model, field.name)} = %s' for field in fields)}"
-        f" WHERE {column(model, 'id')} = %s",
+        f" WHERE {column(model, model._meta.pk.name)} = %s",
         [*(field.get_db_prep_save(filled[field.name], connection) for field in fields), record.pk],
     )
 

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.logs import log_bind, log_scope
-from config.sql import columns, row_to_model, row_to_partial_model, sql_insert, sql_one, sql_run, table
+from config.sql import columns, row_to_model, row_to_partial_model, sql_get, sql_insert, sql_one, sql_run, table
 from orders.models import Order, OrderStatus, RejectionReason
 from orders.services import order_begin_attempt, order_create, order_lines, order_open, order_set_outcome
 
@@ -87,9 +87,12 @@ def checkout_start(*, order_id: int) -> Saga:
             raise
         ticket = None
     with ticket or nullcontext(), transaction.atomic():  # a ticket taken is freed if anything raises
-        locked = sql_one(f"SELECT holder_id, total_cost FROM {table(Order)} WHERE id = %s FOR UPDATE", [order_id])
-        if locked is None:
-            raise Order.DoesNotExist(f"order {order_id} does not exist")
+        locked = sql_get(
+            Order,
+            f"SELECT holder_id, total_cost FROM {table(Order)} WHERE id = %s FOR UPDATE",
+            [order_id],
+            key=order_id,
+        )
         order = row_to_partial_model(Order, id=order_id, holder_id=locked[0], total_cost=locked[1])
         # Read after the lock, in a statement of its own: one that waited for the lock must see the
         # attempt its predecessor committed (a join in the locking statement would keep its snapshot).
@@ -112,14 +115,14 @@ def checkout_start(*, order_id: int) -> Saga:
 
 def _needs_new_attempt(order_id: int) -> bool:
     """Whether checking the order out would start an attempt (a read, no lock: a refusal's cheap check)."""
-    row = sql_one(
+    (newest_status,) = sql_get(
+        Order,
         f"SELECT s.status FROM {table(Order)} o LEFT JOIN LATERAL (SELECT status FROM {table(Saga)}"
         " WHERE order_id = o.id ORDER BY attempt DESC LIMIT 1) s ON true WHERE o.id = %s",
         [order_id],
+        key=order_id,
     )
-    if row is None:
-        raise Order.DoesNotExist(f"order {order_id} does not exist")
-    return row[0] not in (SagaStatus.APPROVED, SagaStatus.PENDING)
+    return newest_status not in (SagaStatus.APPROVED, SagaStatus.PENDING)
 
 
 def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[tuple[int, int]] | None = None) -> Saga:
@@ -151,13 +154,13 @@ def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[t
 
 def _load(saga_id: int) -> Saga:
     """The attempt, with its order's holder (the one other field a transition reads), in one statement."""
-    row = sql_one(
+    row = sql_get(
+        Saga,
         f"SELECT {columns(Saga, 's')}, o.holder_id FROM {table(Saga)} s JOIN {table(Order)} o ON o.id = s.order_id"
         " WHERE s.id = %s",
         [saga_id],
+        key=saga_id,
     )
-    if row is None:
-        raise Saga.DoesNotExist(f"saga {saga_id} does not exist")
     saga = row_to_model(Saga, row[:-1])
     saga.order = row_to_partial_model(Order, id=saga.order_id, holder_id=row[-1])
     log_bind(orderId=saga.order_id, sagaId=saga.pk)
@@ -356,10 +359,9 @@ def saga_deadline(*, saga_id: int, fired_by: str = "countdown") -> str | datetim
 
     Nearly every countdown finds its attempt decided: that costs one narrow read.
     """
-    row = sql_one(f"SELECT status, deadline_at FROM {table(Saga)} WHERE id = %s", [saga_id])
-    if row is None:
-        raise Saga.DoesNotExist(f"saga {saga_id} does not exist")
-    status, deadline_at = row
+    status, deadline_at = sql_get(
+        Saga, f"SELECT status, deadline_at FROM {table(Saga)} WHERE id = %s", [saga_id], key=saga_id
+    )
     if status != SagaStatus.PENDING:
         return f"SKIPPED (saga {status})"
     if timezone.now() < deadline_at:

@@ -25,6 +25,14 @@ def sql_one(sql: str, params: Sequence | dict = ()) -> tuple | None:
         return cursor.fetchone()
 
 
+def sql_get(model: type[models.Model], sql: str, params: Sequence | dict, *, key: object) -> tuple:
+    """The row a statement finds for `model`'s `key`; `model.DoesNotExist` if none, as `objects.get` raises."""
+    row = sql_one(sql, params)
+    if row is None:
+        raise model.DoesNotExist(f"{model._meta.verbose_name} {key} does not exist")
+    return row
+
+
 def sql_all(sql: str, params: Sequence | dict = ()) -> list[tuple]:
     """Every row of a statement."""
     with connection.cursor() as cursor:
@@ -71,6 +79,12 @@ def row_to_model(model: type[M], row: Sequence) -> M:
     return model.from_db(connection.alias, None, values)
 
 
+def row_to_partial_model(model: type[M], **values: object) -> M:
+    """An instance holding only `values` (by attname); any other field loads on first access, as with `.only()`."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
 @cache
 def _insert_sql(model: type[models.Model], conflict: str | None) -> tuple[str, tuple[models.Field, ...]]:
     meta = model._meta
@@ -108,9 +122,3 @@ def sql_insert(
     record.pk, record._state.adding = row[0], False
     record._state.db = connection.alias
     return True
-
-
-def row_to_partial_model(model: type[M], **values: object) -> M:
-    """An instance holding only `values` (by attname); any other field loads on first access, as with `.only()`."""
-    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])

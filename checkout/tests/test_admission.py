@@ -311,14 +311,19 @@ def test_past_capacity_a_checkout_that_would_start_an_attempt_is_refused(client,
     assert (PointAccount.objects.get(pk="u1").balance, Currency.objects.get(pk=item).stock) == (100, 5)
 
 
-@pytest.mark.django_db
-def test_a_paid_order_is_answered_at_capacity_it_starts_nothing(client, wdm_order, budget):
-    # given a paid order (its attempt driven here as the tasks would), then a full budget
-    saga = checkout_start(order_id=wdm_order.pk)
+def pay(order: Order) -> None:
+    """Check the order out and drive its attempt to APPROVED here, as the tasks would."""
+    saga = checkout_start(order_id=order.pk)
     for service in ("exchanges", "points"):
         saga_step_apply(saga_id=saga.pk, service=service)
     assert saga_approve(saga_id=saga.pk) == "APPROVED"
-    admission_reset()  # this test never commits: the approval's release never runs
+    admission_reset()  # these tests never commit: the approval's release never runs
+
+
+@pytest.mark.django_db
+def test_a_paid_order_is_answered_at_capacity_it_starts_nothing(client, wdm_order, budget):
+    # given a paid order, then a full budget
+    pay(wdm_order)
     fill(2)
     # when
     response = client.post(f"/wdm/orders/checkout/{wdm_order.pk}")
@@ -331,11 +336,7 @@ def test_a_paid_order_is_answered_at_capacity_it_starts_nothing(client, wdm_orde
 @pytest.mark.django_db
 def test_with_room_a_paid_order_gives_back_the_place_it_was_lent(client, wdm_order, budget):
     # given a paid order and room in the budget (a checkout asks admission before it reads the order)
-    saga = checkout_start(order_id=wdm_order.pk)
-    for service in ("exchanges", "points"):
-        saga_step_apply(saga_id=saga.pk, service=service)
-    assert saga_approve(saga_id=saga.pk) == "APPROVED"
-    admission_reset()
+    pay(wdm_order)
     # when
     response = client.post(f"/wdm/orders/checkout/{wdm_order.pk}")
     # then it is answered, and holds no place
