@@ -228,7 +228,9 @@ def attempt_timeline(saga: Saga, events: list[SagaEvent], *, now: datetime) -> A
     span_ms = max([deadline_ms, *offsets, now_ms or 0]) or 1
     span_ms = round(span_ms * 1.04)  # room for the last label
     lanes = [_lane(event.service) for event in events]
-    after = [offset >= deadline_ms for offset in offsets]
+    # On the timestamps themselves, as _expired decides: rounded to ms, an event a fraction of a
+    # millisecond before the deadline would be drawn after it.
+    after = [event.timestamp >= saga.deadline_at for event in events]
     columns, deadline_column, column_count = _columns(lanes, after)
     timeline = AttemptTimeline(
         saga=saga,
