@@ -24,4 +24,4 @@ USER app
 
 EXPOSE 8088
 
-CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi", "--bind", "0.0.0.0:8088", "--workers", "2", "--threads", "64", "--graceful-timeout", "5"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi", "--bind", "0.0.0.0:8088", "--workers", "2", "--threads", "128", "--graceful-timeout", "5"]

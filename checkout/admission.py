@@ -16,6 +16,7 @@ at the ticket's expiry: its admission time + the deadline + SAGA_WAIT_GRACE_SECO
 
 import logging
 import math
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -34,7 +35,9 @@ __all__ = [
     "Ticket",
     "admission_acquire",
     "admission_bind",
+    "admission_count_refusal",
     "admission_discard",
+    "admission_full",
     "admission_release",
     "admission_reset",
     "admission_state",
@@ -43,8 +46,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 5  # throughput and latency are measured over the last 5 complete seconds
-TARGET_SHARE_OF_DEADLINE = 0.25  # the default target: a quarter of the deadline
+TARGET_SHARE_OF_DEADLINE = 0.1  # the default target: a tenth of the deadline
 KEEP_SECONDS = 60  # per-second buckets of settled attempts are kept this long
+REMEMBER_REFUSAL_SECONDS = 0.05  # after Redis refused, this process' door refuses without asking (config/door.py)
 KEYS = [
     "admission:tickets",  # sorted set: ticket -> expiry (Redis time, s)
     "admission:admitted",  # hash: ticket -> admission time
@@ -89,6 +93,12 @@ local function forget(key, before)
   end
 end
 
+local function count_refusal(second)
+  if redis.call('HINCRBY', refused, tostring(second), 1) == 1 then forget(refused, second - 120) end
+  local minute = math.floor(second / 60)
+  if redis.call('HINCRBY', refused_minutes, tostring(minute), 1) == 1 then forget(refused_minutes, minute - 120) end
+end
+
 -- limit = clamp(throughput x target x min(1, target / latency), minimum, maximum)
 local function measure(second, window, target, minimum, maximum)
   local throughput = sum(settled, second - window, second - 1) / window
@@ -111,9 +121,7 @@ local limit, throughput, mean_latency = measure(
   second, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
 local in_flight = redis.call('ZCARD', tickets)
 if in_flight >= limit then
-  if redis.call('HINCRBY', refused, tostring(second), 1) == 1 then forget(refused, second - 120) end
-  local minute = math.floor(second / 60)
-  if redis.call('HINCRBY', refused_minutes, tostring(minute), 1) == 1 then forget(refused_minutes, minute - 120) end
+  count_refusal(second)
   return {0, in_flight, limit, tostring(throughput)}
 end
 redis.call('ZADD', tickets, string.format('%.6f', now + tonumber(ARGV[2])), ARGV[1])
@@ -159,6 +167,25 @@ redis.call('HDEL', admitted, ARGV[1])
 return redis.call('ZREM', tickets, ARGV[1])
 """
 
+# ARGV: window, target, minimum, maximum. The door's question (config/door.py): is the budget full?
+# If so the request is refused and counted, as acquire would; if not, acquire decides later.
+_FULL = """
+local now, second = clock()
+prune_tickets(now)
+local limit, throughput = measure(second, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+local in_flight = redis.call('ZCARD', tickets)
+if in_flight < limit then return {0, in_flight, limit, tostring(throughput)} end
+count_refusal(second)
+return {1, in_flight, limit, tostring(throughput)}
+"""
+
+# no ARGV: a request turned away before it asked (the door's other reasons)
+_REFUSED = """
+local _, second = clock()
+count_refusal(second)
+return 1
+"""
+
 # ARGV: window, target, minimum, maximum
 _STATE = """
 local now, second = clock()
@@ -186,6 +213,8 @@ def _scripts() -> SimpleNamespace:
                 "bind": _BIND,
                 "release": _RELEASE,
                 "discard": _DISCARD,
+                "refused": _REFUSED,
+                "full": _FULL,
                 "state": _STATE,
             }.items()
         }
@@ -250,12 +279,46 @@ def admission_acquire() -> Ticket:
         log.warning("admission: Redis could not be asked; admitting without a ticket", exc_info=True)
         return Ticket(None)
     if not admitted:
-        retry_after = _retry_after(in_flight, float(throughput))
-        raise Overloaded(
-            retry_after=retry_after,
-            detail=f"At capacity: {in_flight} of {limit} attempts in flight. Retry after {retry_after} s.",
-        )
+        raise _refusal(in_flight, limit, throughput)
     return Ticket(member)
+
+
+_last_refusal: tuple[float, Overloaded] | None = None  # (when, what) Redis last refused in this process
+_clock = time.monotonic  # the remembered refusal's clock (tests move it)
+
+
+def _refusal(in_flight: int, limit: int, throughput: str) -> Overloaded:
+    """The Overloaded to raise, remembered for the door (admission_full)."""
+    global _last_refusal
+    retry_after = _retry_after(in_flight, float(throughput))
+    refusal = Overloaded(
+        retry_after=retry_after,
+        detail=f"At capacity: {in_flight} of {limit} attempts in flight. Retry after {retry_after} s.",
+    )
+    _last_refusal = (_clock(), refusal)
+    return refusal
+
+
+def admission_full() -> Overloaded | None:
+    """The web tier's door: the refusal to answer if the budget is full, else None (admission_acquire decides).
+
+    Past capacity refusals are most of the traffic; asked here, before Django, one costs a
+    Redis call and no database read. What Redis said stays true for this process for
+    REMEMBER_REFUSAL_SECONDS, without asking again: a place freed meanwhile waits for the next
+    request, while the attempts in flight keep the workers busy. Counted like acquire's refusals.
+    """
+    if not settings.SAGA_ADMISSION:
+        return None
+    remembered = _last_refusal
+    if remembered is not None and _clock() - remembered[0] < REMEMBER_REFUSAL_SECONDS:
+        admission_count_refusal()
+        return remembered[1]
+    try:
+        full, in_flight, limit, throughput = _scripts().full(keys=KEYS, args=_limits())
+    except RedisError:  # fail open, as admission_acquire does
+        log.warning("admission: Redis could not be asked at the door; letting the request in", exc_info=True)
+        return None
+    return _refusal(in_flight, limit, throughput) if full else None
 
 
 def admission_bind(ticket: Ticket, *, saga_id: int) -> None:
@@ -287,6 +350,14 @@ def admission_discard(ticket: Ticket) -> None:
         _scripts().discard(keys=KEYS, args=[ticket.member])
     except RedisError:  # it expires by itself
         log.warning("admission: could not free ticket %s", ticket.member, exc_info=True)
+
+
+def admission_count_refusal() -> None:
+    """Count a request turned away before it asked for a ticket (the web tier's door): the same figures."""
+    try:
+        _scripts().refused(keys=KEYS)
+    except RedisError:  # a count, not a decision
+        log.warning("admission: could not count a refusal", exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -321,7 +392,7 @@ def admission_state() -> AdmissionState:
         in_flight=in_flight,
         throughput=round(float(throughput), 3),
         latency_seconds=round(latency, 3) if latency >= 0 else None,
-        target_seconds=_target_seconds(),
+        target_seconds=round(_target_seconds(), 3),
         refused_last_minute=last_minute,
         refused_last_hour=last_hour,
         shedding=settings.SAGA_ADMISSION and (in_flight >= limit or recent > 0),
@@ -329,5 +400,8 @@ def admission_state() -> AdmissionState:
 
 
 def admission_reset() -> None:
-    """Forget every ticket and measurement (tests; an operator after changing the settings)."""
+    """Forget every ticket and measurement, and this process' remembered refusal (tests; an operator after
+    changing the settings)."""
+    global _last_refusal
+    _last_refusal = None
     redis_client().delete(*KEYS)

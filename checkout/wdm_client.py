@@ -1,13 +1,14 @@
 """A small HTTP client of the checkout dialect, for the consistency run and the benchmark."""
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from urllib3.exceptions import HTTPError
 
 
 @dataclass
@@ -18,30 +19,35 @@ class Answer:
 
 
 class WdmClient:
+    """One keep-alive connection per client thread, on urllib3: a benchmark's client should cost
+    little of the CPU it shares with the stack (a call costs ~0.26 ms of CPU here, requests' ~0.66)."""
+
     def __init__(self, base_url: str, *, timeout: float = 120.0) -> None:
         self.base = base_url.rstrip("/")
+        parts = urllib3.util.parse_url(self.base)
+        self._host, self._port, self._prefix = parts.host, parts.port or 80, parts.path or ""
         self.timeout = timeout
         self._local = threading.local()
 
-    def _session(self) -> requests.Session:
-        """One keep-alive connection per client thread."""
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-            session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
-        return session
+    def _pool(self) -> urllib3.HTTPConnectionPool:
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = urllib3.HTTPConnectionPool(
+                self._host, self._port, maxsize=1, timeout=self.timeout, retries=False
+            )
+        return pool
 
     def call(self, method: str, path: str) -> Answer:
         started = time.perf_counter()
         try:
-            response = self._session().request(method, f"{self.base}/{path}", timeout=self.timeout)
-        except requests.RequestException:
+            response = self._pool().request(method, f"{self._prefix}/{path}")
+        except HTTPError:
             return Answer(0, {}, time.perf_counter() - started)
         try:
-            body = response.json()
+            body = json.loads(response.data)
         except ValueError:
             body = {}
-        return Answer(response.status_code, body, time.perf_counter() - started)
+        return Answer(response.status, body, time.perf_counter() - started)
 
     def post(self, path: str) -> Answer:
         return self.call("POST", path)
@@ -51,10 +57,11 @@ class WdmClient:
 
     def profile_warning(self) -> str | None:
         """What in the stack's profile makes its figures differ from production's, if anything (GET /readyz)."""
-        root = self.base.rsplit("/wdm", 1)[0]
+        root = self._prefix.rsplit("/wdm", 1)[0]
         try:
-            profile = self._session().get(f"{root}/readyz", timeout=10).json().get("profile", {})
-        except (requests.RequestException, ValueError):
+            response = self._pool().request("GET", f"{root}/readyz", timeout=10)
+            profile = json.loads(response.data).get("profile", {})
+        except (HTTPError, ValueError, AttributeError):
             return None
         costs = [
             what for what, on in (("DEBUG", profile.get("debug")), ("task events", profile.get("taskEvents"))) if on

@@ -4,6 +4,7 @@ import logging
 import time
 import uuid
 
+from config.door import request_waited
 from config.logs import log_scope
 
 log = logging.getLogger("config.access")
@@ -30,18 +31,17 @@ class AccessLogMiddleware:
             response = self.get_response(request)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             path = request.get_full_path()
+            extra = {"method": request.method, "path": path, "status": response.status_code, "durationMs": duration_ms}
+            waited = request_waited()
+            if waited is not None:  # in gunicorn: how long it waited for a thread before this (config/door.py)
+                extra["queuedMs"] = round(waited * 1000, 1)
             log.info(
                 "%s %s %s %sms",  # the whole story for LOG_FORMAT=plain too
                 request.method,
                 path,
                 response.status_code,
                 duration_ms,
-                extra={
-                    "method": request.method,
-                    "path": path,
-                    "status": response.status_code,
-                    "durationMs": duration_ms,
-                },
+                extra=extra,
             )  # requestId, and orderId if a service bound one, come from the context
         response.setdefault(REQUEST_ID_HEADER, request_id)
         return response

@@ -9,6 +9,9 @@ import os
 
 from config.logs import logging_config
 
+# gunicorn's threaded worker, stamping when it queued each request for a thread (config/door.py)
+worker_class = "config.door.QueueTimedThreadWorker"
+
 logconfig_dict = logging_config(
     log_format=os.environ.get("LOG_FORMAT", "json"),
     level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),

@@ -28,7 +28,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / ".run"
 VENV_BIN = Path(sys.executable).parent
-PG_MAX_CONNECTIONS = 300
+PG_MAX_CONNECTIONS = 400
 REDIS_START_SECONDS = 60
 
 

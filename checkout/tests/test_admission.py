@@ -45,7 +45,7 @@ JSON = "application/json"
 
 @pytest.fixture
 def budget(settings):
-    """Room for two attempts in flight, whatever is measured; a 3 s deadline makes the target 0.75 s."""
+    """Room for two attempts in flight, whatever is measured; a 3 s deadline makes the target 0.3 s."""
     settings.SAGA_DEADLINE_SECONDS = 3
     settings.SAGA_ADMISSION_MIN_INFLIGHT = 2
     settings.SAGA_ADMISSION_MAX_INFLIGHT = 2
@@ -401,7 +401,9 @@ def test_a_rejected_attempt_holds_its_ticket_until_its_compensation_finished(api
 @pytest.mark.e2e
 def test_orders_placed_at_once_over_http_never_exceed_the_limit(live_server, usd, celery_worker, settings):
     # given room for 10, the exchange service down (nothing settles meanwhile), and 30 clients at once
-    settings.SAGA_DEADLINE_SECONDS = 3  # its target, 0.75 s, is the Retry-After when nothing was measured
+    settings.SAGA_DEADLINE_SECONDS = (
+        3  # its target, 0.3 s (rounded up to 1), is the Retry-After when nothing was measured
+    )
     settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 10
     points_deposit(user_id="crowd", amount=10_000)
     barrier = threading.Barrier(30)

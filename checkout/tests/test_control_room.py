@@ -356,7 +356,7 @@ def test_the_dashboard_shows_what_admission_lets_in_and_turns_away(admin_client,
     # given a budget of 2, full, and three requests turned away
     from checkout.admission import Overloaded, admission_acquire
 
-    settings.SAGA_DEADLINE_SECONDS = 3  # a target of 0.75 s
+    settings.SAGA_DEADLINE_SECONDS = 3  # a target of 0.3 s
     settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 2
     admission_acquire()
     admission_acquire()
@@ -376,7 +376,7 @@ def test_the_dashboard_shows_what_admission_lets_in_and_turns_away(admin_client,
         ("3", "turned away, last hour"),
     ]
     assert "Shedding load:" in card.group(1)
-    assert "(target 0.75 s)" in card.group(1)
+    assert "(target 0.30 s)" in card.group(1)
 
 
 def test_the_dashboard_needs_a_login(client):

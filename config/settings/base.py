@@ -224,13 +224,18 @@ SAGA_FAULT_PROFILE = env("SAGA_FAULT_PROFILE", default="")
 
 # --- Admission control (ADR 0010) ------------------------------------------------------
 # An order or checkout starts an attempt only while fewer than the limit are in flight (503
-# with Retry-After otherwise). The limit is measured throughput x the target (unset: a quarter
+# with Retry-After otherwise). The limit is measured throughput x the target (unset: a tenth
 # of the deadline), shrunk when latency exceeds the target, between MIN and MAX. MIN admits
 # seed 004's 100 checkouts in flight before anything is measured.
 SAGA_ADMISSION = env.bool("SAGA_ADMISSION", default=True)
 SAGA_ADMISSION_TARGET_SECONDS = env.float("SAGA_ADMISSION_TARGET_SECONDS", default=None)
 SAGA_ADMISSION_MIN_INFLIGHT = env.int("SAGA_ADMISSION_MIN_INFLIGHT", default=100)
 SAGA_ADMISSION_MAX_INFLIGHT = env.int("SAGA_ADMISSION_MAX_INFLIGHT", default=1000)
+# The web tier's door (config/door.py): while every request of a web process for 0.5 s waited
+# longer than this for a thread, orders and checkouts are turned away (503) before Django; each
+# web process keeps this many threads that waiting checkouts may not take, for short requests.
+SAGA_WEB_QUEUE_SECONDS = env.float("SAGA_WEB_QUEUE_SECONDS", default=0.05)
+SAGA_WEB_RESERVED_THREADS = env.int("SAGA_WEB_RESERVED_THREADS", default=16)
 
 # One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.
 LOG_FORMAT = env("LOG_FORMAT", default="json")

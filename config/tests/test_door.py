@@ -1,0 +1,276 @@
+"""The web tier's door (config/door.py, ADR 0010 "At the door"): saga starts turned away before Django."""
+
+import io
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from checkout import admission
+from checkout.admission import admission_acquire, admission_discard, admission_state
+from config import door
+from config.door import Door
+from conftest import _celery_env, free_port, wait_for
+
+
+class App:
+    """A stand-in for Django: records the paths it answered; checkouts may be held until released."""
+
+    def __init__(self, *, hold_checkouts: bool = False) -> None:
+        self.answered: list[str] = []
+        self.inside = threading.Semaphore(0)  # released once per request that entered
+        self.release = threading.Event()
+        self.hold_checkouts = hold_checkouts
+
+    def __call__(self, environ, start_response):
+        self.inside.release()
+        if self.hold_checkouts and "/checkout/" in environ["PATH_INFO"]:
+            assert self.release.wait(timeout=30)
+        self.answered.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+
+def call(app, method: str, path: str) -> tuple[str, dict, dict]:
+    answer = {}
+
+    def start_response(status, headers):
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    body = b"".join(app({"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO()}, start_response))
+    return answer["status"], answer["headers"], json.loads(body)
+
+
+@pytest.fixture
+def queued_for():
+    """As gunicorn's worker would: this thread's request waited `seconds` for a thread."""
+
+    def queued(seconds: float) -> None:
+        door._request.waited = seconds
+
+    yield queued
+    door._request.waited = None
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """As if the door ran in a gunicorn worker with `n` threads."""
+
+    def set_threads(n: int) -> None:
+        monkeypatch.setattr(door, "_threads", n)
+
+    return set_threads
+
+
+def test_outside_gunicorn_every_request_goes_through(db):
+    app = App()
+    assert [call(Door(app), "POST", path)[0] for path in ("/orders", "/wdm/orders/checkout/7")] == ["200 OK"] * 2
+    assert app.answered == ["POST /orders", "POST /wdm/orders/checkout/7"]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The door's clock, moved by the test."""
+    now = [1000.0]
+    monkeypatch.setattr(door, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    return now
+
+
+def test_a_standing_queue_turns_saga_starts_away_before_django(db, settings, queued_for, clock):
+    # given: requests that waited longer than SAGA_WEB_QUEUE_SECONDS for a thread, for a while
+    settings.SAGA_WEB_QUEUE_SECONDS = 0.05
+    app = App()
+    gate = Door(app)
+    queued_for(0.5)
+    burst = [call(gate, "POST", "/orders")[0]]
+    clock[0] += door.QUEUE_INTERVAL_SECONDS / 2
+    burst.append(call(gate, "POST", "/orders")[0])
+    clock[0] += door.QUEUE_INTERVAL_SECONDS / 2
+    # when: still waiting that long a whole interval later
+    order = call(gate, "POST", "/orders")
+    checkout = call(gate, "POST", "/wdm/orders/checkout/7")
+    others = [call(gate, method, path)[0] for method, path in [("GET", "/orders"), ("POST", "/points")]]
+    # then: a burst goes through; a standing queue turns saga starts away in their dialect's shape, counted
+    assert burst == ["200 OK", "200 OK"]
+    assert order[0] == checkout[0] == "503 Service Unavailable"
+    assert order[1]["Retry-After"] == checkout[1]["Retry-After"] == "1"
+    assert order[2] == {"error": "OVERLOADED", "detail": order[2]["detail"]}
+    assert checkout[2] == {"order_id": "7", "error": "OVERLOADED", "detail": checkout[2]["detail"]}
+    assert "wait for a web thread (0.50 s)" in order[2]["detail"]
+    assert admission_state().refused_last_minute == 2
+    # reads, payments and probes are short: they go through whatever they waited
+    assert others == ["200 OK", "200 OK"]
+    assert app.answered == ["POST /orders", "POST /orders", "GET /orders", "POST /points"]
+
+
+def test_one_request_served_at_once_ends_the_standing_queue(db, settings, queued_for, clock):
+    settings.SAGA_WEB_QUEUE_SECONDS = 0.05
+    app = App()
+    gate = Door(app)
+    queued_for(0.5)
+    call(gate, "POST", "/orders")
+    clock[0] += door.QUEUE_INTERVAL_SECONDS
+    assert call(gate, "POST", "/orders")[0] == "503 Service Unavailable"
+    # when: a request (any) finds a thread at once
+    queued_for(0.0)
+    call(gate, "GET", "/healthz")
+    # then: the next wait is a new burst, not the old queue
+    queued_for(0.5)
+    clock[0] += 0.01
+    assert call(gate, "POST", "/orders")[0] == "200 OK"
+
+
+def test_checkouts_waiting_in_a_process_leave_its_reserved_threads_free(db, settings, threads):
+    # given: a process of 3 threads keeping 1 from waiting checkouts, and 2 checkouts waiting
+    threads(3)
+    settings.SAGA_WEB_RESERVED_THREADS = 1
+    app = App(hold_checkouts=True)
+    gate = Door(app)
+    waiting = [threading.Thread(target=call, args=(gate, "POST", f"/wdm/orders/checkout/{n}")) for n in (1, 2)]
+    for thread in waiting:
+        thread.start()
+    for _ in waiting:
+        assert app.inside.acquire(timeout=30)
+    # when: a third checkout and a read arrive
+    status, headers, body = call(gate, "POST", "/wdm/orders/checkout/3")
+    read = call(gate, "GET", "/orders")[0]
+    # then: the checkout is turned away at once, the read goes through
+    assert (status, headers["Retry-After"]) == ("503 Service Unavailable", "1")
+    assert body == {"order_id": "3", "error": "OVERLOADED", "detail": body["detail"]}
+    assert "2 checkouts already wait in this web process" in body["detail"]
+    assert read == "200 OK"
+    # and once the two are answered, their places are free again
+    app.release.set()
+    for thread in waiting:
+        thread.join(timeout=30)
+    assert call(gate, "POST", "/wdm/orders/checkout/4")[0] == "200 OK"
+    assert sorted(app.answered) == sorted(
+        ["GET /orders", "POST /wdm/orders/checkout/1", "POST /wdm/orders/checkout/2", "POST /wdm/orders/checkout/4"]
+    )
+
+
+def test_when_the_budget_is_full_the_door_answers_without_django(db, settings, monkeypatch):
+    # given: a budget of one attempt, taken
+    settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
+    ticket = admission_acquire()
+    app = App()
+    now = [1000.0]
+    monkeypatch.setattr(admission, "_clock", lambda: now[0])
+    # when
+    status, headers, body = call(Door(app), "POST", "/wdm/orders/checkout/9")
+    # then: 503 with the budget's figures, counted once, and Django never saw it
+    assert status == "503 Service Unavailable"
+    assert body == {"order_id": "9", "error": "OVERLOADED", "detail": body["detail"]}
+    assert body["detail"].startswith("At capacity: 1 of 1 attempts in flight.")
+    assert int(headers["Retry-After"]) >= 1
+    assert app.answered == []
+    assert admission_state().refused_last_minute == 1
+    # and for REMEMBER_REFUSAL_SECONDS the process answers the same without asking again, still counting
+    admission_discard(ticket)
+    assert call(Door(app), "POST", "/orders")[0] == "503 Service Unavailable"
+    assert admission_state().refused_last_minute == 2
+    now[0] += 2 * admission.REMEMBER_REFUSAL_SECONDS
+    assert call(Door(app), "POST", "/orders")[0] == "200 OK"
+    assert app.answered == ["POST /orders"]
+
+
+def test_with_admission_off_the_door_never_asks(db, settings):
+    settings.SAGA_ADMISSION = False
+    settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
+    admission_acquire()
+    app = App()
+    assert call(Door(app), "POST", "/orders")[0] == "200 OK"
+
+
+# --- In gunicorn, as the Procfile runs it --------------------------------------------------
+
+
+@pytest.fixture
+def one_thread_web(transactional_db, tmp_path):
+    """gunicorn with the project's settings file (its worker class), one worker of one thread."""
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "1"]
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            command, env=_celery_env(DJANGO_ALLOWED_HOSTS="127.0.0.1"), stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return server.poll() is not None
+
+    try:
+        wait_for(answers, timeout=30, what="gunicorn to answer /healthz")
+        assert server.poll() is None, log_path.read_text()
+        yield port, log_path
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def raw_request(port: int, request: bytes) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+    connection.sendall(request)
+    return connection
+
+
+def read_all(connection: socket.socket) -> str:
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    connection.close()
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.e2e
+def test_in_gunicorn_the_wait_for_a_thread_is_measured(one_thread_web, tmp_path):
+    # given: the only thread busy with an event stream for 2 s (it answered its headers)
+    port, log_path = one_thread_web
+    stream = raw_request(port, b"GET /events/stream?seconds=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert stream.recv(4096).startswith(b"HTTP/1.1 200")
+    # when: a probe arrives meanwhile and queues for the thread
+    probe = raw_request(port, b"GET /healthz?queued HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    answer = read_all(probe)
+    stream.close()
+    # then: it is answered once the stream ends, and its access line says how long it waited
+    assert answer.startswith("HTTP/1.1 200"), answer
+
+    def probe_line() -> dict | None:
+        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        return next((line for line in lines if line.get("path") == "/healthz?queued"), None)
+
+    line = wait_for(probe_line, timeout=10, what="the probe's access line")
+    assert line["queuedMs"] >= 1000, line
+
+
+@pytest.mark.e2e
+def test_in_gunicorn_a_client_slow_to_send_its_order_is_not_taken_for_a_busy_web(one_thread_web):
+    # given: a new connection whose request comes 0.5 s after it opened, on an idle web
+    port, log_path = one_thread_web
+    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+    time.sleep(0.5)  # the client's own slowness, the case under test
+    # when
+    connection.sendall(
+        b"POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+        b"Connection: close\r\n\r\n{}"
+    )
+    answer = read_all(connection)
+    # then: Django answered it (400: the body names no holder), and its wait for a thread excludes the client's
+    assert answer.startswith("HTTP/1.1 400"), answer
+
+    def order_line() -> dict | None:
+        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        return next((line for line in lines if line.get("path") == "/orders"), None)
+
+    line = wait_for(order_line, timeout=10, what="the order's access line")
+    assert line["queuedMs"] < 500, line
