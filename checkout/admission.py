@@ -49,6 +49,7 @@ WINDOW_SECONDS = 5  # throughput and latency are measured over the last 5 comple
 TARGET_SHARE_OF_DEADLINE = 0.1  # the default target: a tenth of the deadline
 KEEP_SECONDS = 60  # per-second buckets of settled attempts are kept this long
 REMEMBER_REFUSAL_SECONDS = 0.05  # after Redis refused, this process' door refuses without asking (config/door.py)
+SHEDDING_SECONDS = 1.0  # ... and asks Redis itself for this long after; otherwise it leaves the question to acquire
 KEYS = [
     "admission:tickets",  # sorted set: ticket -> expiry (Redis time, s)
     "admission:admitted",  # hash: ticket -> admission time
@@ -303,14 +304,19 @@ def admission_full() -> Overloaded | None:
     """The web tier's door: the refusal to answer if the budget is full, else None (admission_acquire decides).
 
     Past capacity refusals are most of the traffic; asked here, before Django, one costs a
-    Redis call and no database read. What Redis said stays true for this process for
+    Redis call and no database read. What Redis said is taken as true for this process for
     REMEMBER_REFUSAL_SECONDS, without asking again: a place freed meanwhile waits for the next
     request, while the attempts in flight keep the workers busy. Counted like acquire's refusals.
+    Only while the process sheds (Redis refused it in the last SHEDDING_SECONDS) does the door
+    ask; below capacity, admission_acquire's own call is the only one.
     """
     if not settings.SAGA_ADMISSION:
         return None
     remembered = _last_refusal
-    if remembered is not None and _clock() - remembered[0] < REMEMBER_REFUSAL_SECONDS:
+    age = SHEDDING_SECONDS if remembered is None else _clock() - remembered[0]
+    if age >= SHEDDING_SECONDS:
+        return None
+    if age < REMEMBER_REFUSAL_SECONDS:
         admission_count_refusal()
         return remembered[1]
     try:

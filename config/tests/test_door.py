@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from checkout import admission
-from checkout.admission import admission_acquire, admission_discard, admission_state
+from checkout.admission import Overloaded, admission_acquire, admission_discard, admission_state
 from config import door
 from config.door import Door
 from conftest import _celery_env, free_port, wait_for
@@ -155,36 +155,64 @@ def test_checkouts_waiting_in_a_process_leave_its_reserved_threads_free(db, sett
     )
 
 
-def test_when_the_budget_is_full_the_door_answers_without_django(db, settings, monkeypatch):
-    # given: a budget of one attempt, taken
+def test_while_the_budget_is_full_the_door_answers_without_django(db, settings, monkeypatch):
+    # given: a budget of one attempt, taken, and a request just refused by it (in Django)
     settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
-    ticket = admission_acquire()
-    app = App()
     now = [1000.0]
     monkeypatch.setattr(admission, "_clock", lambda: now[0])
-    # when
+    ticket = admission_acquire()
+    with pytest.raises(Overloaded):
+        admission_acquire()
+    app = App()
+    # when: saga starts arrive at the door
     status, headers, body = call(Door(app), "POST", "/wdm/orders/checkout/9")
-    # then: 503 with the budget's figures, counted once, and Django never saw it
+    # then: for REMEMBER_REFUSAL_SECONDS the door answers what Redis said, counted, Django unasked
     assert status == "503 Service Unavailable"
     assert body == {"order_id": "9", "error": "OVERLOADED", "detail": body["detail"]}
     assert body["detail"].startswith("At capacity: 1 of 1 attempts in flight.")
     assert int(headers["Retry-After"]) >= 1
-    assert app.answered == []
-    assert admission_state().refused_last_minute == 1
-    # and for REMEMBER_REFUSAL_SECONDS the process answers the same without asking again, still counting
-    admission_discard(ticket)
-    assert call(Door(app), "POST", "/orders")[0] == "503 Service Unavailable"
     assert admission_state().refused_last_minute == 2
+    # after that, while shedding, it asks Redis itself: still full, still refused
+    now[0] += 2 * admission.REMEMBER_REFUSAL_SECONDS
+    assert call(Door(app), "POST", "/orders")[0] == "503 Service Unavailable"
+    assert admission_state().refused_last_minute == 3
+    # and once there is room, the request goes on to Django (which takes the ticket)
+    admission_discard(ticket)
     now[0] += 2 * admission.REMEMBER_REFUSAL_SECONDS
     assert call(Door(app), "POST", "/orders")[0] == "200 OK"
     assert app.answered == ["POST /orders"]
 
 
-def test_with_admission_off_the_door_never_asks(db, settings):
-    settings.SAGA_ADMISSION = False
+def test_below_capacity_the_door_does_not_ask_redis(db, settings, monkeypatch):
+    # given: the last refusal SHEDDING_SECONDS ago, and a Redis the door must not call
+    settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
+    now = [1000.0]
+    monkeypatch.setattr(admission, "_clock", lambda: now[0])
+    ticket = admission_acquire()
+    with pytest.raises(Overloaded):
+        admission_acquire()
+    admission_discard(ticket)
+    now[0] += admission.SHEDDING_SECONDS
+
+    def no_redis():
+        raise AssertionError("the door asked Redis below capacity")
+
+    monkeypatch.setattr(admission, "_scripts", no_redis)
+    app = App()
+    # when / then: admission_acquire's own call is the only one
+    assert call(Door(app), "POST", "/orders")[0] == "200 OK"
+
+
+def test_with_admission_off_the_door_never_refuses_for_the_budget(db, settings):
+    # given: a full budget that just refused
     settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
     admission_acquire()
+    with pytest.raises(Overloaded):
+        admission_acquire()
+    # when: admission is turned off
+    settings.SAGA_ADMISSION = False
     app = App()
+    # then
     assert call(Door(app), "POST", "/orders")[0] == "200 OK"
 
 
