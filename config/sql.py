@@ -122,3 +122,17 @@ def sql_insert(
     record.pk, record._state.adding = row[0], False
     record._state.db = connection.alias
     return True
+
+
+def ids_restart_after_largest(model: type[models.Model]) -> None:
+    """After rows were written with explicit ids: the next id the sequence gives is the largest + 1 (1 if none).
+
+    Django's sequence_reset_sql sets the sequence *to* the largest id, which PostgreSQL refuses
+    when that id is 0 (a sequence starts at 1): batch_init of one row, id 0, on an empty table.
+    """
+    pk = model._meta.pk
+    sql_run(
+        f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX({column(model, pk.name)}), 0) + 1, false)"
+        f" FROM {table(model)}",
+        [model._meta.db_table, pk.column],
+    )

@@ -1,22 +1,19 @@
 from collections import Counter
 from collections.abc import Iterable
 
-from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import F
 
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
 from config.errors import Refused
-from config.sql import sql_all, sql_run, table
+from config.sql import ids_restart_after_largest, sql_all, sql_run, table
 
 from .models import Currency, Exchange, ExchangeLine, StockEntry, StockKind
 
 
 def _restart_ids_after_explicit_ones() -> None:
     """Currencies created with explicit ids: new ones get ids after the largest."""
-    with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), [Currency]):
-            cursor.execute(statement)
+    ids_restart_after_largest(Currency)
 
 
 def currency_create(*, rate: int, stock: int = 0, code: str = "", currency_id: int | None = None) -> Currency:

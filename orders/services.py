@@ -2,12 +2,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import F
 
 from config.errors import Conflict, Refused
-from config.sql import sql_all, sql_run, table
+from config.sql import ids_restart_after_largest, sql_all, sql_run, table
 from exchanges.models import Currency
 from points.services import MAX_BALANCE
 
@@ -95,8 +94,7 @@ def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, fi
             """,
             {**ids, "n_items": n_items, "price": item_price},
         )
-        for statement in connection.ops.sequence_reset_sql(no_style(), [Order]):
-            cursor.execute(statement)
+        ids_restart_after_largest(Order)
 
 
 def order_lines(*, order_id: int) -> list[tuple[int, int]]:

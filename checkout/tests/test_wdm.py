@@ -233,6 +233,16 @@ def test_batch_init_creates_or_overwrites_ids_and_later_ids_do_not_collide(wdm):
     assert wdm.post("payment/create_user").json()["user_id"] not in {str(i) for i in range(5)}
 
 
+def test_batch_init_of_one_id_on_an_empty_table_is_served_and_later_ids_follow(wdm):
+    # when: only id 0 is written (a sequence cannot be set to 0)
+    paths = ("payment/batch_init/1/100", "stock/batch_init/1/10/3", "orders/batch_init/1/1/1/3")
+    answers = [wdm.post(path).status_code for path in paths]
+    # then
+    assert answers == [200, 200, 200]
+    assert wdm.post("stock/item/create/1").json()["item_id"] == "1"
+    assert int(wdm.post("orders/create/0").json()["order_id"]) == 1
+
+
 def test_wdm_routes_take_no_trailing_slash_and_no_csrf_token(wdm):
     # a POST without any cookie or token is served (seed 004's clients send none)
     assert wdm.post("payment/create_user").status_code == 200
