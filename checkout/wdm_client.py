@@ -24,16 +24,15 @@ class WdmClient:
 
     def __init__(self, base_url: str, *, timeout: float = 120.0) -> None:
         self.base = base_url.rstrip("/")
-        parts = urllib3.util.parse_url(self.base)
-        self._host, self._port, self._prefix = parts.host, parts.port or 80, parts.path or ""
+        self._prefix = urllib3.util.parse_url(self.base).path or ""
         self.timeout = timeout
         self._local = threading.local()
 
     def _pool(self) -> urllib3.HTTPConnectionPool:
         pool = getattr(self._local, "pool", None)
-        if pool is None:
-            pool = self._local.pool = urllib3.HTTPConnectionPool(
-                self._host, self._port, maxsize=1, timeout=self.timeout, retries=False
+        if pool is None:  # http or https, as the URL says
+            pool = self._local.pool = urllib3.connection_from_url(
+                self.base, maxsize=1, timeout=self.timeout, retries=False
             )
         return pool
 
