@@ -69,6 +69,33 @@ def _celery_env(**extra: str) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def gunicorn_serving(log_path: Path, *, threads: int) -> Iterator[int]:
+    """The web process as the Procfile starts it (its settings file, one worker of `threads`), on the
+    test database; its output in `log_path`. Yields its port once it answers /healthz."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads)]
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            command, env=_celery_env(DJANGO_ALLOWED_HOSTS="127.0.0.1"), stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return server.poll() is not None  # died: stop waiting, the assertion below says why
+
+    try:
+        wait_for(answers, timeout=30, what="gunicorn to answer /healthz")
+        assert server.poll() is None, log_path.read_text()
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def _start(args: list[str], log_name: str, **env: str) -> subprocess.Popen:
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / log_name, "w") as log:

@@ -38,7 +38,7 @@ def exception_handler(exc, context):
 def overloaded_response(exc: Overloaded, **body) -> Response:
     """At capacity (ADR 0010): 503, the error body, and when to come back in whole seconds."""
     return Response(
-        {**body, "error": exc.code, "detail": exc.detail},
+        exc.body(**body),
         status=exc.status,
         headers={"Retry-After": str(exc.retry_after)},
     )

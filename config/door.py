@@ -32,6 +32,7 @@ from django.conf import settings
 from gunicorn.workers.gthread import ThreadWorker
 
 from checkout.admission import admission_count_refusal, admission_full
+from config.errors import Overloaded
 
 __all__ = ["Door", "QueueTimedThreadWorker", "request_waited"]
 
@@ -119,7 +120,7 @@ class Door:
             return self._refuse(start_response, order_id, f"requests wait for a web thread ({waited:.2f} s)")
         refusal = admission_full()
         if refusal is not None:
-            return self._answer(start_response, order_id, refusal.detail, retry_after=refusal.retry_after)
+            return self._answer(start_response, order_id, refusal)
         if order_id is None:
             return self.app(environ, start_response)
         limit = self.waiting_limit
@@ -140,21 +141,18 @@ class Door:
         """Turned away for the web's own reason: counted with admission control's refusals."""
         admission_count_refusal()
         detail = f"At capacity: {reason}. Retry after {RETRY_AFTER_SECONDS} s."
-        return self._answer(start_response, order_id, detail, retry_after=RETRY_AFTER_SECONDS)
+        return self._answer(start_response, order_id, Overloaded(retry_after=RETRY_AFTER_SECONDS, detail=detail))
 
     @staticmethod
-    def _answer(start_response, order_id: str | None, detail: str, *, retry_after: int) -> list[bytes]:
-        """503 OVERLOADED in the dialect's shape, as config.api.overloaded_response answers it."""
-        body = {"error": "OVERLOADED", "detail": detail}
-        if order_id is not None:
-            body = {"order_id": order_id, **body}
-        payload = json.dumps(body).encode()
+    def _answer(start_response, order_id: str | None, refusal: Overloaded) -> list[bytes]:
+        """503 OVERLOADED in the dialect's shape, as config.api.overloaded_response answers it, without DRF."""
+        payload = json.dumps(refusal.body() if order_id is None else refusal.body(order_id=order_id)).encode()
         start_response(
             "503 Service Unavailable",
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(payload))),
-                ("Retry-After", str(retry_after)),
+                ("Retry-After", str(refusal.retry_after)),
             ],
         )
         return [payload]

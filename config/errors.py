@@ -25,3 +25,7 @@ class Overloaded(Exception):
         super().__init__(detail)
         self.retry_after = retry_after
         self.detail = detail
+
+    def body(self, **first) -> dict:
+        """The answer's JSON: `first` (the /wdm dialect's order_id), then the error and its detail."""
+        return {**first, "error": self.code, "detail": self.detail}

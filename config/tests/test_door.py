@@ -3,20 +3,17 @@
 import io
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from types import SimpleNamespace
 
 import pytest
-import requests
 
 from checkout import admission
 from checkout.admission import Overloaded, admission_acquire, admission_discard, admission_state
 from config import door
 from config.door import Door
-from conftest import _celery_env, free_port, wait_for
+from conftest import gunicorn_serving, wait_for
 
 
 class App:
@@ -155,14 +152,22 @@ def test_checkouts_waiting_in_a_process_leave_its_reserved_threads_free(db, sett
     )
 
 
-def test_while_the_budget_is_full_the_door_answers_without_django(db, settings, monkeypatch):
-    # given: a budget of one attempt, taken, and a request just refused by it (in Django)
+@pytest.fixture
+def just_refused(db, settings, monkeypatch):
+    """A budget of one attempt, taken (its ticket returned), and a request just refused by it in Django;
+    the remembered refusal's clock (a list of one time) moved by the test."""
     settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
     now = [1000.0]
     monkeypatch.setattr(admission, "_clock", lambda: now[0])
     ticket = admission_acquire()
     with pytest.raises(Overloaded):
         admission_acquire()
+    return ticket, now
+
+
+def test_while_the_budget_is_full_the_door_answers_without_django(just_refused):
+    # given: a budget of one attempt, taken, and a request just refused by it (in Django)
+    ticket, now = just_refused
     app = App()
     # when: saga starts arrive at the door
     status, headers, body = call(Door(app), "POST", "/wdm/orders/checkout/9")
@@ -183,14 +188,9 @@ def test_while_the_budget_is_full_the_door_answers_without_django(db, settings, 
     assert app.answered == ["POST /orders"]
 
 
-def test_below_capacity_the_door_does_not_ask_redis(db, settings, monkeypatch):
+def test_below_capacity_the_door_does_not_ask_redis(just_refused, monkeypatch):
     # given: the last refusal SHEDDING_SECONDS ago, and a Redis the door must not call
-    settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
-    now = [1000.0]
-    monkeypatch.setattr(admission, "_clock", lambda: now[0])
-    ticket = admission_acquire()
-    with pytest.raises(Overloaded):
-        admission_acquire()
+    ticket, now = just_refused
     admission_discard(ticket)
     now[0] += admission.SHEDDING_SECONDS
 
@@ -203,12 +203,8 @@ def test_below_capacity_the_door_does_not_ask_redis(db, settings, monkeypatch):
     assert call(Door(app), "POST", "/orders")[0] == "200 OK"
 
 
-def test_with_admission_off_the_door_never_refuses_for_the_budget(db, settings):
+def test_with_admission_off_the_door_never_refuses_for_the_budget(just_refused, settings):
     # given: a full budget that just refused
-    settings.SAGA_ADMISSION_MIN_INFLIGHT = settings.SAGA_ADMISSION_MAX_INFLIGHT = 1
-    admission_acquire()
-    with pytest.raises(Overloaded):
-        admission_acquire()
     # when: admission is turned off
     settings.SAGA_ADMISSION = False
     app = App()
@@ -222,28 +218,19 @@ def test_with_admission_off_the_door_never_refuses_for_the_budget(db, settings):
 @pytest.fixture
 def one_thread_web(transactional_db, tmp_path):
     """gunicorn with the project's settings file (its worker class), one worker of one thread."""
-    port = free_port()
     log_path = tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "1"]
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            command, env=_celery_env(DJANGO_ALLOWED_HOSTS="127.0.0.1"), stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-        except requests.RequestException:
-            return server.poll() is not None
-
-    try:
-        wait_for(answers, timeout=30, what="gunicorn to answer /healthz")
-        assert server.poll() is None, log_path.read_text()
+    with gunicorn_serving(log_path, threads=1) as port:
         yield port, log_path
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+
+
+def access_line(log_path, path: str) -> dict:
+    """The access line of the request for `path`, once written."""
+
+    def written() -> dict | None:
+        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        return next((line for line in lines if line.get("path") == path), None)
+
+    return wait_for(written, timeout=10, what=f"the access line of {path}")
 
 
 def raw_request(port: int, request: bytes) -> socket.socket:
@@ -272,12 +259,7 @@ def test_in_gunicorn_the_wait_for_a_thread_is_measured(one_thread_web, tmp_path)
     stream.close()
     # then: it is answered once the stream ends, and its access line says how long it waited
     assert answer.startswith("HTTP/1.1 200"), answer
-
-    def probe_line() -> dict | None:
-        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
-        return next((line for line in lines if line.get("path") == "/healthz?queued"), None)
-
-    line = wait_for(probe_line, timeout=10, what="the probe's access line")
+    line = access_line(log_path, "/healthz?queued")
     assert line["queuedMs"] >= 1000, line
 
 
@@ -295,10 +277,5 @@ def test_in_gunicorn_a_client_slow_to_send_its_order_is_not_taken_for_a_busy_web
     answer = read_all(connection)
     # then: Django answered it (400: the body names no holder), and its wait for a thread excludes the client's
     assert answer.startswith("HTTP/1.1 400"), answer
-
-    def order_line() -> dict | None:
-        lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
-        return next((line for line in lines if line.get("path") == "/orders"), None)
-
-    line = wait_for(order_line, timeout=10, what="the order's access line")
+    line = access_line(log_path, "/orders")
     assert line["queuedMs"] < 500, line

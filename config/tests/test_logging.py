@@ -3,8 +3,6 @@
 import io
 import json
 import logging
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -21,7 +19,7 @@ from config.logs import (
     log_scope,
     logging_config,
 )
-from conftest import ARTIFACTS, _celery_env, free_port, wait_for
+from conftest import ARTIFACTS, gunicorn_serving, wait_for
 
 CHAIN = ["exchanges.apply", "points.apply", "orders.approve"]
 
@@ -182,29 +180,9 @@ def test_the_worker_logs_a_saga_in_json_lines_with_its_order_and_attempt(api, us
 @pytest.fixture
 def gunicorn(transactional_db, tmp_path):
     """The web process as the Procfile starts it (one worker, few threads), on the test database."""
-    port = free_port()
     log_path = tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            command, env=_celery_env(DJANGO_ALLOWED_HOSTS="127.0.0.1"), stdout=log, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"{base_url}/healthz", timeout=1).status_code == 200
-        except requests.RequestException:
-            return server.poll() is not None  # died: stop waiting, the assertions below say why
-
-    try:
-        wait_for(answers, timeout=30, what="gunicorn to answer /healthz")
-        assert server.poll() is None, log_path.read_text()
-        yield base_url, log_path
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with gunicorn_serving(log_path, threads=4) as port:
+        yield f"http://127.0.0.1:{port}", log_path
 
 
 @pytest.mark.e2e
