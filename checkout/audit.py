@@ -119,9 +119,8 @@ def one_outcome_per_attempt(*, settle: timedelta) -> Iterator[Violation]:
     )
     for saga_id, order_id in cost_differs.values_list("saga_id", "order_id"):
         yield Violation("one terminal state per attempt", f"attempt {saga_id}: charged other than its cost", order_id)
-    # an order overwritten by batch_init starts afresh: its earlier attempts are history
-    since_reset = Q(created_at__gt=OuterRef("reset_at")) | Q(order__reset_at=None)
-    latest = Saga.objects.filter(since_reset, order=OuterRef("pk")).order_by("-attempt")
+    # an order overwritten by batch_init starts afresh: the attempts of its earlier generations are history
+    latest = Saga.objects.filter(order=OuterRef("pk"), generation=OuterRef("generation")).order_by("-attempt")
     mirror = Order.objects.annotate(latest=Subquery(latest.values("status")[:1])).exclude(latest=None)
     for order_id, status, latest_status in mirror.exclude(status=F("latest")).values_list("pk", "status", "latest"):
         yield Violation(

@@ -15,6 +15,7 @@ class Saga(models.Model):
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="sagas")
     attempt = models.PositiveIntegerField(default=1)
+    generation = models.PositiveIntegerField(default=0, help_text="The order's generation when the attempt started.")
     status = models.CharField(max_length=16, choices=SagaStatus, default=SagaStatus.PENDING)
     reason = models.CharField(max_length=32, choices=RejectionReason, blank=True, default="")
     version = models.PositiveIntegerField(default=0, help_text="Fencing token: every transition bumps it.")
@@ -55,11 +56,16 @@ class Saga(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["order", "attempt"], name="saga_attempt_once_per_order"),
+            # per generation: an order that a batch_init overwrote is a new order under the old id (ADR 0004)
             models.UniqueConstraint(
-                fields=["order"], condition=Q(status=SagaStatus.PENDING), name="saga_one_pending_attempt_per_order"
+                fields=["order", "generation"],
+                condition=Q(status=SagaStatus.PENDING),
+                name="saga_one_pending_attempt_per_order",
             ),
             models.UniqueConstraint(
-                fields=["order"], condition=Q(status=SagaStatus.APPROVED), name="saga_order_paid_at_most_once"
+                fields=["order", "generation"],
+                condition=Q(status=SagaStatus.APPROVED),
+                name="saga_order_paid_at_most_once",
             ),
             reason_only_when_rejected("reason", name="saga_reason_iff_rejected"),
         ]

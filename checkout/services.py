@@ -89,18 +89,20 @@ def checkout_start(*, order_id: int) -> Saga:
     with ticket or nullcontext(), transaction.atomic():  # a ticket taken is freed if anything raises
         locked = sql_get(
             Order,
-            f"SELECT holder_id, total_cost FROM {table(Order)} WHERE id = %s FOR UPDATE",
+            f"SELECT holder_id, total_cost, generation FROM {table(Order)} WHERE id = %s FOR UPDATE",
             [order_id],
             key=order_id,
         )
-        order = row_to_partial_model(Order, id=order_id, holder_id=locked[0], total_cost=locked[1])
+        order = row_to_partial_model(
+            Order, id=order_id, holder_id=locked[0], total_cost=locked[1], generation=locked[2]
+        )
         # Read after the lock, in a statement of its own: one that waited for the lock must see the
         # attempt its predecessor committed (a join in the locking statement would keep its snapshot).
         newest = sql_one(
             f"SELECT {columns(Saga)} FROM {table(Saga)} WHERE order_id = %s ORDER BY attempt DESC LIMIT 1", [order_id]
         )
         newest = row_to_model(Saga, newest) if newest else None
-        if newest is not None and newest.status in (SagaStatus.APPROVED, SagaStatus.PENDING):
+        if _counts(newest, generation=order.generation):
             saga = newest
             if ticket is not None:
                 admission_discard(ticket)
@@ -113,16 +115,31 @@ def checkout_start(*, order_id: int) -> Saga:
         return saga
 
 
+def _counts(newest: Saga | None, *, generation: int) -> bool:
+    """Whether the order's newest attempt is the answer: paid or pending, in the order's current generation.
+
+    An attempt of an earlier generation belongs to the order a batch_init overwrote (ADR 0004).
+    """
+    return (
+        newest is not None
+        and newest.generation == generation
+        and newest.status in (SagaStatus.APPROVED, SagaStatus.PENDING)
+    )
+
+
 def _needs_new_attempt(order_id: int) -> bool:
     """Whether checking the order out would start an attempt (a read, no lock: a refusal's cheap check)."""
-    (newest_status,) = sql_get(
+    generation, newest_status, newest_generation = sql_get(
         Order,
-        f"SELECT s.status FROM {table(Order)} o LEFT JOIN LATERAL (SELECT status FROM {table(Saga)}"
-        " WHERE order_id = o.id ORDER BY attempt DESC LIMIT 1) s ON true WHERE o.id = %s",
+        f"SELECT o.generation, s.status, s.generation FROM {table(Order)} o LEFT JOIN LATERAL (SELECT status,"
+        f" generation FROM {table(Saga)} WHERE order_id = o.id ORDER BY attempt DESC LIMIT 1) s ON true"
+        " WHERE o.id = %s",
         [order_id],
         key=order_id,
     )
-    return newest_status not in (SagaStatus.APPROVED, SagaStatus.PENDING)
+    if newest_status is None:
+        return True
+    return not _counts(Saga(status=newest_status, generation=newest_generation), generation=generation)
 
 
 def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[tuple[int, int]] | None = None) -> Saga:
@@ -131,7 +148,14 @@ def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[t
     if lines is None:
         lines = order_lines(order_id=order.pk)
     lines = [[currency_id, amount] for currency_id, amount in lines]
-    saga = Saga(order=order, attempt=attempt, deadline_at=deadline_at, lines=lines, cost=order.total_cost)
+    saga = Saga(
+        order=order,
+        attempt=attempt,
+        generation=order.generation,
+        deadline_at=deadline_at,
+        lines=lines,
+        cost=order.total_cost,
+    )
     sql_insert(saga)
     log_bind(orderId=order.pk, sagaId=saga.pk)
     order_begin_attempt(order_id=order.pk, deadline_at=deadline_at)
@@ -280,7 +304,7 @@ def saga_approve(*, saga_id: int) -> str:
         faults.inside_transition(saga)
         if not _compare_and_set(saga, status=SagaStatus.APPROVED, reason="", now=now):
             return "LOST"
-        order_set_outcome(order_id=saga.order_id, status=OrderStatus.APPROVED)
+        order_set_outcome(order_id=saga.order_id, generation=saga.generation, status=OrderStatus.APPROVED)
         event_record(
             saga=saga, event_type="OrderPlaced", service=Service.ORDERS, id=saga.order_id, holderId=saga.order.holder_id
         )
@@ -326,7 +350,7 @@ def _reject(
     if not _compare_and_set(saga, status=SagaStatus.REJECTED, reason=reason, now=now):
         return "LOST"
     saga.status, saga.reason = SagaStatus.REJECTED, reason
-    order_set_outcome(order_id=saga.order_id, status=OrderStatus.REJECTED, reason=reason)
+    order_set_outcome(order_id=saga.order_id, generation=saga.generation, status=OrderStatus.REJECTED, reason=reason)
     if reason == RejectionReason.DEADLINE:
         event_record(
             saga=saga,

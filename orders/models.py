@@ -37,6 +37,9 @@ class Order(models.Model):
     reset_at = models.DateTimeField(
         null=True, blank=True, help_text="When a batch_init overwrote the order; earlier attempts are history."
     )
+    generation = models.PositiveIntegerField(
+        default=0, help_text="How often a batch_init overwrote the order: it is paid at most once per generation."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -68,7 +68,8 @@ def order_add_item(*, order_id: int, currency_id: int, quantity: int) -> Order:
 def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, first_id: int = 0) -> None:
     """Create or overwrite orders first_id..first_id+n-1: each 2 random items (of 0..n_items-1) x1, a random user.
 
-    An overwritten order starts afresh (OPEN, new lines); its earlier attempts stay as history.
+    An overwritten order starts afresh (OPEN, new lines, its next generation); its earlier attempts stay as
+    history and no longer count for it (ADR 0004).
     """
     orders, lines = Order._meta.db_table, OrderLine._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
@@ -76,12 +77,13 @@ def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, fi
         cursor.execute(f"DELETE FROM {lines} WHERE order_id BETWEEN %(first)s AND %(last)s", ids)
         cursor.execute(
             f"""
-            INSERT INTO {orders} (id, holder_id, status, rejection_reason, total_cost, created_at, updated_at)
-            SELECT g, floor(random() * %(n_users)s)::bigint::text, %(open)s, '', 2 * %(price)s, now(), now()
+            INSERT INTO {orders}
+                (id, holder_id, status, rejection_reason, total_cost, generation, created_at, updated_at)
+            SELECT g, floor(random() * %(n_users)s)::bigint::text, %(open)s, '', 2 * %(price)s, 0, now(), now()
             FROM generate_series(%(first)s, %(last)s) AS g
             ON CONFLICT (id) DO UPDATE SET holder_id = EXCLUDED.holder_id, status = EXCLUDED.status,
                 rejection_reason = '', total_cost = EXCLUDED.total_cost, deadline_at = NULL, updated_at = now(),
-                reset_at = now()
+                reset_at = now(), generation = {orders}.generation + 1
             """,
             {**ids, "n_users": n_users, "price": item_price, "open": OrderStatus.OPEN},
         )
@@ -109,6 +111,13 @@ def order_begin_attempt(*, order_id: int, deadline_at: datetime) -> None:
     )
 
 
-def order_set_outcome(*, order_id: int, status: OrderStatus, reason: str = "") -> None:
-    """Mirror a saga attempt's decision on its order (called inside the transition's transaction)."""
-    sql_run(f"UPDATE {table(Order)} SET status = %s, rejection_reason = %s WHERE id = %s", [status, reason, order_id])
+def order_set_outcome(*, order_id: int, generation: int, status: OrderStatus, reason: str = "") -> None:
+    """Mirror a saga attempt's decision on its order (called inside the transition's transaction).
+
+    Only an attempt of the order's current generation does: one that started before a batch_init
+    overwrote the order decides only itself (ADR 0004).
+    """
+    sql_run(
+        f"UPDATE {table(Order)} SET status = %s, rejection_reason = %s WHERE id = %s AND generation = %s",
+        [status, reason, order_id, generation],
+    )

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from checkout.models import Saga
 from checkout.saga import STEPS, steps_that_may_have_applied
-from checkout.services import checkout_start
+from checkout.services import checkout_start, saga_reject
 from config.errors import Conflict, Refused
-from orders.models import Order, OrderStatus
-from orders.services import order_add_item, order_open
+from orders.models import Order, OrderStatus, RejectionReason
+from orders.services import order_add_item, order_open, orders_batch_init
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,23 @@ def order(usd) -> Order:
     return order
 
 
-def _attempt(order: Order, *, attempt: int, status: str, deadline_in: timedelta = timedelta(minutes=1)) -> Saga:
+def _attempt(
+    order: Order, *, attempt: int, status: str, deadline_in: timedelta = timedelta(minutes=1), generation: int = 0
+) -> Saga:
     reason = "POINT_LIMIT" if status == "REJECTED" else ""
     return Saga.objects.create(
-        order=order, attempt=attempt, status=status, reason=reason, deadline_at=timezone.now() + deadline_in
+        order=order,
+        attempt=attempt,
+        status=status,
+        reason=reason,
+        deadline_at=timezone.now() + deadline_in,
+        generation=generation,
     )
+
+
+def _overwrite(order: Order) -> None:
+    """What seed 004's orders/batch_init does to an existing id: a new order under the old id."""
+    orders_batch_init(n=1, n_items=1, n_users=1, item_price=3, first_id=order.pk)
 
 
 def test_an_attempt_takes_a_snapshot_of_the_order(order):
@@ -78,6 +90,45 @@ def test_the_database_refuses_a_second_pending_or_a_second_approved_attempt(orde
     with pytest.raises(IntegrityError), transaction.atomic():
         _attempt(order, attempt=3, status="APPROVED")
     assert Saga.objects.filter(order=order).count() == 1
+
+
+def test_the_database_allows_one_paid_attempt_per_generation_of_an_order(order):
+    # given
+    _attempt(order, attempt=1, status="APPROVED")
+    # when: the same id, overwritten by a batch_init, is paid again
+    _attempt(order, attempt=2, status="APPROVED", generation=1)
+    # then
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _attempt(order, attempt=3, status="APPROVED", generation=1)
+    assert Saga.objects.filter(order=order, status="APPROVED").count() == 2
+
+
+def test_an_order_paid_then_overwritten_by_batch_init_is_checked_out_afresh(order):
+    # given
+    paid = _attempt(order, attempt=1, status="APPROVED")
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.APPROVED)
+    _overwrite(order)
+    # when
+    saga = checkout_start(order_id=order.pk)
+    # then: a new attempt of the new order's lines, not the old answer
+    assert saga.pk != paid.pk
+    assert (saga.attempt, saga.generation, saga.status, saga.lines, saga.cost) == (2, 1, "PENDING", [[0, 1], [0, 1]], 6)
+    assert Order.objects.values_list("status", "generation").get(pk=order.pk) == (OrderStatus.PENDING, 1)
+
+
+def test_an_attempt_of_an_overwritten_order_decided_late_leaves_the_new_order_alone(order):
+    # given: an attempt in flight when batch_init overwrites its order, and the new order's own attempt
+    old = checkout_start(order_id=order.pk)
+    _overwrite(order)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.OPEN
+    new = checkout_start(order_id=order.pk)
+    # when
+    outcome = saga_reject(saga_id=old.pk, reason=RejectionReason.POINT_LIMIT)
+    # then: the old attempt is rejected (and compensated); the order mirrors its new attempt
+    assert outcome == "REJECTED"
+    assert (new.attempt, new.generation) == (2, 1)
+    assert Saga.objects.get(pk=old.pk).status == "REJECTED"
+    assert Order.objects.values_list("status", "rejection_reason").get(pk=order.pk) == (OrderStatus.PENDING, "")
 
 
 def test_items_cannot_be_added_while_checked_out_or_once_paid(order):

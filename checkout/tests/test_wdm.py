@@ -233,6 +233,27 @@ def test_batch_init_creates_or_overwrites_ids_and_later_ids_do_not_collide(wdm):
     assert wdm.post("payment/create_user").json()["user_id"] not in {str(i) for i in range(5)}
 
 
+def test_an_order_paid_then_overwritten_by_batch_init_is_charged_again_when_checked_out(wdm, celery_worker):
+    """Seed 004's consistency test run twice on one stack: the second run's orders are new orders."""
+
+    def init() -> None:
+        assert wdm.post("payment/batch_init/1/100").status_code == 200
+        assert wdm.post("stock/batch_init/1/10/3").status_code == 200
+        assert wdm.post("orders/batch_init/1/1/1/3").status_code == 200
+
+    init()
+    first = wdm.post("orders/checkout/0")
+    assert (first.status_code, first.json()["paid"], wdm.credit("0"), wdm.stock("0")) == (200, True, 94, 8)
+    # when
+    init()
+    second = wdm.post("orders/checkout/0")
+    # then
+    assert (second.status_code, second.json()["paid"], second.json()["attempt"]) == (200, True, 2)
+    assert (wdm.credit("0"), wdm.stock("0")) == (94, 8)
+    assert wdm.get("orders/find/0").json()["paid"] is True
+    assert list(Saga.objects.filter(order_id=0).values_list("attempt", "status")) == [(1, "APPROVED"), (2, "APPROVED")]
+
+
 def test_batch_init_of_one_id_on_an_empty_table_is_served_and_later_ids_follow(wdm):
     # when: only id 0 is written (a sequence cannot be set to 0)
     paths = ("payment/batch_init/1/100", "stock/batch_init/1/10/3", "orders/batch_init/1/1/1/3")
