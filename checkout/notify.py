@@ -51,7 +51,7 @@ def settled_announce(saga_id: int, *, status: str, reason: str = "") -> None:
     transaction.on_commit(lambda: admission_release(saga_id, channel=_channel(saga_id), message=message), robust=True)
 
 
-class _Waiter:
+class Waiter:
     def __init__(self) -> None:
         self.woken = threading.Event()
         self.outcome: str | None = None  # "APPROVED" or "REJECTED REASON", from the message
@@ -62,7 +62,7 @@ class _Listener:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waiters: dict[int, set[_Waiter]] = {}
+        self._waiters: dict[int, set[Waiter]] = {}
         self._subscribed = threading.Event()
         self._pid: int | None = None
 
@@ -74,17 +74,17 @@ class _Listener:
             self._waiters, self._subscribed = {}, threading.Event()
             threading.Thread(target=self._run, name="saga-settled-listener", daemon=True).start()
 
-    def register(self, saga_id: int) -> _Waiter:
+    def register(self, saga_id: int) -> Waiter:
         self._ensure_running()
         # Until the subscription stands, a message could pass unseen: wait for it briefly; if
         # Redis is away, the waiter still re-reads on its own every SAGA_WAIT_RECHECK_SECONDS.
         self._subscribed.wait(timeout=1.0)
-        waiter = _Waiter()
+        waiter = Waiter()
         with self._lock:
             self._waiters.setdefault(saga_id, set()).add(waiter)
         return waiter
 
-    def unregister(self, saga_id: int, waiter: _Waiter) -> None:
+    def unregister(self, saga_id: int, waiter: Waiter) -> None:
         with self._lock:
             waiters = self._waiters.get(saga_id)
             if waiters is not None:
@@ -137,11 +137,27 @@ def _read(saga: Saga) -> Saga:
     return saga
 
 
-def settled_wait(saga: Saga, *, give_up_at: float) -> Saga:
-    """Block until the attempt is settled and return it; raise NotSettled at `give_up_at` (time.monotonic)."""
-    waiter = _listener.register(saga.pk)
+def settled_listen(saga_id: int) -> Waiter:
+    """Listen for an attempt before it is sent: its waiter will not need to read it first (ADR 0008)."""
+    return _listener.register(saga_id)
+
+
+def settled_unlisten(saga_id: int, waiter: Waiter) -> None:
+    _listener.unregister(saga_id, waiter)
+
+
+def settled_wait(saga: Saga, *, give_up_at: float, waiter: Waiter | None = None) -> Saga:
+    """Block until the attempt is settled and return it; raise NotSettled at `give_up_at` (time.monotonic).
+
+    `waiter`, from settled_listen before the attempt was sent, spares the first read: the attempt
+    was PENDING when it was registered, and any settle since then reaches it.
+    """
+    listened = waiter is not None
+    if waiter is None:
+        waiter = _listener.register(saga.pk)
     try:
-        _read(saga)
+        if not listened:  # registered first, read second: a settle in between is not missed
+            _read(saga)
         while not settled(saga):
             remaining = give_up_at - time.monotonic()
             if remaining <= 0:

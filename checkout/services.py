@@ -4,7 +4,7 @@ The flow itself (which steps, in which order, with which compensations) is in sa
 """
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -17,15 +17,15 @@ from django.utils import timezone
 
 from config.logs import log_bind, log_scope
 from config.sql import columns, row_to_model, row_to_partial_model, sql_get, sql_insert, sql_one, sql_run, table
-from orders.models import Order, OrderStatus, RejectionReason
-from orders.services import order_begin_attempt, order_create, order_lines, order_open, order_set_outcome
+from orders.models import Order, OrderLine, OrderStatus, RejectionReason
+from orders.services import order_begin_attempt, order_create, order_open, order_set_outcome
 
 from . import faults
 from .admission import Overloaded, admission_acquire, admission_bind, admission_discard
 from .events import event_record
 from .locks import sweep_lock, transition_lock
 from .models import OutboxKind, Saga, SagaStatus, Service
-from .notify import settled_announce, settled_wait
+from .notify import Waiter, settled_announce, settled_listen, settled_unlisten, settled_wait
 from .outbox import outbox_add
 from .participant import ParticipantStatus
 from .saga import STEP_BY_SERVICE, STEPS, steps_that_may_have_applied
@@ -62,10 +62,10 @@ def checkout_order(*, order_id: int) -> Saga:
     Raises Order.DoesNotExist, or NotSettled if the attempt outlives its deadline by
     SAGA_WAIT_GRACE_SECONDS.
     """
-    saga = checkout_start(order_id=order_id)
+    saga, waiter = _checkout_start(order_id, listen=True)
     wait_until = saga.deadline_at + timedelta(seconds=settings.SAGA_WAIT_GRACE_SECONDS)
     give_up_at = time.monotonic() + max(0.0, (wait_until - timezone.now()).total_seconds())
-    return settled_wait(saga, give_up_at=give_up_at)
+    return settled_wait(saga, give_up_at=give_up_at, waiter=waiter)
 
 
 def checkout_start(*, order_id: int) -> Saga:
@@ -80,39 +80,68 @@ def checkout_start(*, order_id: int) -> Saga:
     that turns out to need none is given back; an order that seemed to need none but does
     (it changed in between) asks again.
     """
+    return _checkout_start(order_id, listen=False)[0]
+
+
+def _checkout_start(order_id: int, *, listen: bool) -> tuple[Saga, Waiter | None]:
+    """checkout_start; with `listen`, an attempt it starts is listened for before it is sent (ADR 0008).
+
+    The listener is registered before the commit that sends the attempt, so the attempt cannot
+    settle unheard and the waiter need not read it back first.
+    """
     try:
         ticket = admission_acquire()
     except Overloaded:
         if _needs_new_attempt(order_id):  # an unknown order raises Order.DoesNotExist
             raise
         ticket = None
-    with ticket or nullcontext(), transaction.atomic():  # a ticket taken is freed if anything raises
-        locked = sql_get(
-            Order,
-            f"SELECT holder_id, total_cost, generation FROM {table(Order)} WHERE id = %s FOR UPDATE",
-            [order_id],
-            key=order_id,
-        )
-        order = row_to_partial_model(
-            Order, id=order_id, holder_id=locked[0], total_cost=locked[1], generation=locked[2]
-        )
-        # Read after the lock, in a statement of its own: one that waited for the lock must see the
-        # attempt its predecessor committed (a join in the locking statement would keep its snapshot).
-        newest = sql_one(
-            f"SELECT {columns(Saga)} FROM {table(Saga)} WHERE order_id = %s ORDER BY attempt DESC LIMIT 1", [order_id]
-        )
-        newest = row_to_model(Saga, newest) if newest else None
-        if _counts(newest, generation=order.generation):
-            saga = newest
-            if ticket is not None:
-                admission_discard(ticket)
-        else:
-            with ticket or admission_acquire() as taken:
-                attempt = newest.attempt + 1 if newest else 1
-                saga = saga_start(order=order, event_type="CheckoutStarted", attempt=attempt)
-                admission_bind(taken, saga_id=saga.pk)
-        log_bind(orderId=order.pk, sagaId=saga.pk)
-        return saga
+    waiter = None
+    try:
+        with ticket or nullcontext(), transaction.atomic():  # a ticket taken is freed if anything raises
+            locked = sql_get(
+                Order,
+                f"SELECT holder_id, total_cost, generation FROM {table(Order)} WHERE id = %s FOR UPDATE",
+                [order_id],
+                key=order_id,
+            )
+            order = row_to_partial_model(
+                Order, id=order_id, holder_id=locked[0], total_cost=locked[1], generation=locked[2]
+            )
+            newest, lines = _newest_attempt_and_lines(order_id)
+            if _counts(newest, generation=order.generation):
+                saga = newest
+                if ticket is not None:
+                    admission_discard(ticket)
+            else:
+                with ticket or admission_acquire() as taken:
+                    attempt = newest.attempt + 1 if newest else 1
+                    saga = saga_start(order=order, event_type="CheckoutStarted", attempt=attempt, lines=lines)
+                    admission_bind(taken, saga_id=saga.pk)
+                if listen:
+                    waiter = settled_listen(saga.pk)
+            log_bind(orderId=order.pk, sagaId=saga.pk)
+    except BaseException:
+        if waiter is not None:  # rolled back: nothing was sent, nothing to wait for
+            settled_unlisten(saga.pk, waiter)
+        raise
+    return saga, waiter
+
+
+def _newest_attempt_and_lines(order_id: int) -> tuple[Saga | None, list[list[int]]]:
+    """The order's newest attempt, and its lines as a new attempt would take them: one statement.
+
+    Read after the order's lock, in a statement of its own: one that waited for the lock must see
+    the attempt its predecessor committed (a join in the locking statement would keep its
+    snapshot). The lock keeps the lines as they are (order_add_item takes it too).
+    """
+    *newest, lines = sql_one(
+        f"SELECT {columns(Saga, 's')}, l.lines FROM (SELECT 1) AS one LEFT JOIN LATERAL"
+        f" (SELECT * FROM {table(Saga)} WHERE order_id = %s ORDER BY attempt DESC LIMIT 1) s ON true"
+        " CROSS JOIN LATERAL (SELECT coalesce(json_agg(json_build_array(currency_id, amount) ORDER BY id), '[]')"
+        f" FROM {table(OrderLine)} WHERE order_id = %s) AS l (lines)",
+        [order_id, order_id],
+    )
+    return (row_to_model(Saga, newest) if newest[0] is not None else None), lines
 
 
 def _counts(newest: Saga | None, *, generation: int) -> bool:
@@ -142,11 +171,9 @@ def _needs_new_attempt(order_id: int) -> bool:
     return not _counts(Saga(status=newest_status, generation=newest_generation), generation=generation)
 
 
-def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[tuple[int, int]] | None = None) -> Saga:
-    """Open attempt number `attempt` of the order's lines (read unless given) and cost; send it after commit."""
+def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[Sequence[int]]) -> Saga:
+    """Open attempt number `attempt` of the order's lines (currency id, amount) and cost; send it after commit."""
     deadline_at = timezone.now() + timedelta(seconds=settings.SAGA_DEADLINE_SECONDS)
-    if lines is None:
-        lines = order_lines(order_id=order.pk)
     lines = [[currency_id, amount] for currency_id, amount in lines]
     saga = Saga(
         order=order,
@@ -158,11 +185,11 @@ def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[t
     )
     sql_insert(saga)
     log_bind(orderId=order.pk, sagaId=saga.pk)
-    order_begin_attempt(order_id=order.pk, deadline_at=deadline_at)
     event_record(
         saga=saga,
         event_type=event_type,
         service=Service.ORDERS,
+        along=[order_begin_attempt(order_id=order.pk, deadline_at=deadline_at)],
         id=order.pk,
         holderId=order.holder_id,
         currencyId=lines[0][0] if len(lines) == 1 else None,
@@ -304,9 +331,13 @@ def saga_approve(*, saga_id: int) -> str:
         faults.inside_transition(saga)
         if not _compare_and_set(saga, status=SagaStatus.APPROVED, reason="", now=now):
             return "LOST"
-        order_set_outcome(order_id=saga.order_id, generation=saga.generation, status=OrderStatus.APPROVED)
         event_record(
-            saga=saga, event_type="OrderPlaced", service=Service.ORDERS, id=saga.order_id, holderId=saga.order.holder_id
+            saga=saga,
+            event_type="OrderPlaced",
+            service=Service.ORDERS,
+            along=[order_set_outcome(order_id=saga.order_id, generation=saga.generation, status=OrderStatus.APPROVED)],
+            id=saga.order_id,
+            holderId=saga.order.holder_id,
         )
         settled_announce(saga_id, status=SagaStatus.APPROVED)
         return "APPROVED"
@@ -350,7 +381,6 @@ def _reject(
     if not _compare_and_set(saga, status=SagaStatus.REJECTED, reason=reason, now=now):
         return "LOST"
     saga.status, saga.reason = SagaStatus.REJECTED, reason
-    order_set_outcome(order_id=saga.order_id, generation=saga.generation, status=OrderStatus.REJECTED, reason=reason)
     if reason == RejectionReason.DEADLINE:
         event_record(
             saga=saga,
@@ -365,6 +395,11 @@ def _reject(
         saga=saga,
         event_type="OrderRejected",
         service=Service.ORDERS,
+        along=[
+            order_set_outcome(
+                order_id=saga.order_id, generation=saga.generation, status=OrderStatus.REJECTED, reason=reason
+            )
+        ],
         id=order.pk,
         holderId=order.holder_id,
         reason=reason,

@@ -15,6 +15,8 @@ from typing import TypeVar
 
 from django.db import connection, models
 
+Write = tuple[str, Sequence]  # one SQL write and its parameters, to run alone or along another statement
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -98,9 +100,7 @@ def _insert_sql(model: type[models.Model], conflict: str | None) -> tuple[str, t
     return sql, fields
 
 
-def sql_insert(
-    record: models.Model, *, unless_conflict_on: str | None = None, along: Sequence[tuple[str, Sequence]] = ()
-) -> bool:
+def sql_insert(record: models.Model, *, unless_conflict_on: str | None = None, along: Sequence[Write] = ()) -> bool:
     """Insert `record` (defaults and `auto_now_add` filled in as `save()` does); set its pk; return True.
 
     With `unless_conflict_on`, a row that would collide on that unique field is not

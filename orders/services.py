@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from config.errors import Conflict, Refused
-from config.sql import ids_restart_after_largest, sql_all, sql_run, table
+from config.sql import Write, ids_restart_after_largest, table
 from exchanges.models import Currency
 from points.services import MAX_BALANCE
 
@@ -99,25 +99,25 @@ def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, fi
         ids_restart_after_largest(Order)
 
 
-def order_lines(*, order_id: int) -> list[tuple[int, int]]:
-    """The order's (currency id, amount) lines, in the order they were added."""
-    return sql_all(f"SELECT currency_id, amount FROM {table(OrderLine)} WHERE order_id = %s ORDER BY id", [order_id])
+def order_begin_attempt(*, order_id: int, deadline_at: datetime) -> Write:
+    """The order's side of a new attempt: PENDING until `deadline_at`.
 
-
-def order_begin_attempt(*, order_id: int, deadline_at: datetime) -> None:
-    sql_run(
+    Returned, not run: the caller sends it along the statement that records the attempt's event
+    (`event_record(along=...)`), in the same transaction (ADR 0008).
+    """
+    return (
         f"UPDATE {table(Order)} SET status = %s, rejection_reason = '', deadline_at = %s WHERE id = %s",
         [OrderStatus.PENDING, deadline_at, order_id],
     )
 
 
-def order_set_outcome(*, order_id: int, generation: int, status: OrderStatus, reason: str = "") -> None:
-    """Mirror a saga attempt's decision on its order (called inside the transition's transaction).
+def order_set_outcome(*, order_id: int, generation: int, status: OrderStatus, reason: str = "") -> Write:
+    """Mirror a saga attempt's decision on its order, returned for the transition's event to carry along.
 
     Only an attempt of the order's current generation does: one that started before a batch_init
     overwrote the order decides only itself (ADR 0004).
     """
-    sql_run(
+    return (
         f"UPDATE {table(Order)} SET status = %s, rejection_reason = %s WHERE id = %s AND generation = %s",
         [status, reason, order_id, generation],
     )

@@ -6,9 +6,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from checkout import notify, outbox
 from checkout.models import Saga
+from checkout.notify import NotSettled
 from checkout.saga import STEPS, steps_that_may_have_applied
-from checkout.services import checkout_start, saga_reject
+from checkout.services import checkout_order, checkout_start, saga_reject
 from config.errors import Conflict, Refused
 from orders.models import Order, OrderStatus, RejectionReason
 from orders.services import order_add_item, order_open, orders_batch_init
@@ -162,3 +164,21 @@ def test_a_checkout_that_outlives_its_deadline_and_grace_answers_503(client, ord
     assert response.status_code == 503
     assert response.json()["error"] == "NOT_SETTLED"
     assert Saga.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the attempt is sent when its transaction really commits
+def test_a_checkout_listens_for_the_attempt_it_starts_before_sending_it(order, settings, monkeypatch):
+    # given: no worker, so the attempt never settles; what the listener holds when the attempt is sent
+    settings.SAGA_DEADLINE_SECONDS, settings.SAGA_WAIT_GRACE_SECONDS = 1, 0
+    listening_when_sent = []
+    monkeypatch.setattr(
+        outbox,
+        "publish_after_commit",
+        lambda message: listening_when_sent.append(message.saga_id in notify._listener._waiters),
+    )
+    # when
+    with pytest.raises(NotSettled):
+        checkout_order(order_id=order.pk)
+    # then: it was listened for before it was sent, and is no longer once the wait ended
+    assert listening_when_sent == [True]
+    assert Saga.objects.get(order=order).pk not in notify._listener._waiters
