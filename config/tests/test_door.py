@@ -279,3 +279,16 @@ def test_in_gunicorn_a_client_slow_to_send_its_order_is_not_taken_for_a_busy_web
     assert answer.startswith("HTTP/1.1 400"), answer
     line = access_line(log_path, "/orders")
     assert line["queuedMs"] < 500, line
+
+
+def test_an_idle_keep_alive_connection_is_kept_longer_than_clients_keep_theirs(one_thread_web):
+    # given: a connection that answered once (gunicorn's default closes it after 2 s idle)
+    port, _ = one_thread_web
+    connection = raw_request(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+    # when: it stays idle past the old default
+    time.sleep(3)
+    connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    # then: it still answers
+    assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+    connection.close()
