@@ -37,7 +37,7 @@ from config.errors import Overloaded
 __all__ = ["Door", "QueueTimedThreadWorker", "request_waited"]
 
 RETRY_AFTER_SECONDS = 1  # the web's own queue drains in well under a second once it sheds
-QUEUE_INTERVAL_SECONDS = 0.5  # waits above SAGA_WEB_QUEUE_SECONDS this long, without a break, are a standing queue
+QUEUE_INTERVAL_SECONDS = 2.0  # waits above SAGA_WEB_QUEUE_SECONDS this long, without a break, are a standing queue
 STARTS_A_SAGA = re.compile(r"^/(orders|wdm/orders/checkout/(?P<order_id>[^/]+))$")
 WAITS_FOR_OUTCOME = "order_id"  # the group STARTS_A_SAGA names for the /wdm checkout
 

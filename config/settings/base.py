@@ -234,7 +234,7 @@ SAGA_ADMISSION_MAX_INFLIGHT = env.int("SAGA_ADMISSION_MAX_INFLIGHT", default=100
 # The web tier's door (config/door.py): while every request of a web process for 0.5 s waited
 # longer than this for a thread, orders and checkouts are turned away (503) before Django; each
 # web process keeps this many threads that waiting checkouts may not take, for short requests.
-SAGA_WEB_QUEUE_SECONDS = env.float("SAGA_WEB_QUEUE_SECONDS", default=0.05)
+SAGA_WEB_QUEUE_SECONDS = env.float("SAGA_WEB_QUEUE_SECONDS", default=0.5)
 SAGA_WEB_RESERVED_THREADS = env.int("SAGA_WEB_RESERVED_THREADS", default=16)
 
 # One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.

@@ -292,3 +292,15 @@ def test_an_idle_keep_alive_connection_is_kept_longer_than_clients_keep_theirs(o
     # then: it still answers
     assert connection.recv(65536).startswith(b"HTTP/1.1 200")
     connection.close()
+
+
+def test_a_burst_of_100_checkouts_that_drains_within_two_seconds_is_served(db, queued_for, clock):
+    # given: seed 004's 100 checkouts at once on a slow machine: the n-th waits n x 12 ms for a thread
+    gate = Door(App())
+    answers = []
+    for n in range(100):
+        queued_for(n * 0.012)
+        answers.append(call(gate, "POST", f"/wdm/orders/checkout/{n}")[0])
+        clock[0] += 0.012
+    # then: a burst, not a standing queue (with the defaults: SAGA_WEB_QUEUE_SECONDS, QUEUE_INTERVAL_SECONDS)
+    assert answers == ["200 OK"] * 100
