@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 WORKERS = {queue: queue for queue in ("orders", "exchanges", "points", "checkout")}
 SERVICES = {"postgres", "redis", "migrate", "web", *WORKERS, "beat", "flower"}
 PORT_DEFAULT = re.compile(r"\$\{[A-Z_]+:-(\d+)\}")
+# make run listens on the loopback unless told otherwise; a container listens on every interface of its own
+BIND_DEFAULT = re.compile(r"\$\{(?:WEB|FLOWER)_BIND:-127\.0\.0\.1\}")
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,7 @@ def test_commands_are_the_procfile_lines(compose):
         name, command = line.split(":", 1)
         # compose restarts crashed processes itself (restart: unless-stopped); make run needs config.supervise
         command = command.strip().removeprefix("python -m config.supervise ")
-        expected = argv(PORT_DEFAULT.sub(r"\1", command))
+        expected = argv(BIND_DEFAULT.sub("0.0.0.0", PORT_DEFAULT.sub(r"\1", command)))
         assert argv(compose["services"][name]["command"]) == expected, name
     web = compose["services"]["web"]["command"]
     assert argv(web)[:4] == ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"] and "0.0.0.0:8088" in argv(web)
@@ -99,8 +101,8 @@ def test_commands_are_the_procfile_lines(compose):
     assert option(argv(compose["services"]["beat"]["command"]), "--scheduler") == (
         "django_celery_beat.schedulers:DatabaseScheduler"
     )
-    assert compose["services"]["web"]["ports"] == ["8088:8088"]
-    assert compose["services"]["flower"]["ports"] == ["5555:5555"]
+    assert compose["services"]["web"]["ports"] == ["${WEB_PUBLISH:-127.0.0.1}:8088:8088"]
+    assert compose["services"]["flower"]["ports"] == ["${FLOWER_PUBLISH:-127.0.0.1}:5555:5555"]
 
 
 def test_startup_order_and_health(compose):
