@@ -105,7 +105,7 @@ REST_FRAMEWORK = {
         "config.api.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "config.api.JSONParser",  # DRF's, deep nesting a 400
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

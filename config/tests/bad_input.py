@@ -124,6 +124,8 @@ def malformed_json(id_field: str, number_field: str) -> list:
         pytest.param(f'{{"{number_field}": NaN}}', id="nan"),
         # more digits than Python converts to an int
         pytest.param(f'{{"{id_field}": "jjy", "{number_field}": {"9" * 5000}}}', id="5000-digit-number"),
+        # deeper than Python's parser recurses (a RecursionError, not a ValueError)
+        pytest.param(f'{{"{id_field}": "jjy", "{number_field}": {"[" * 5000}{"]" * 5000}}}', id="nested-5000-deep"),
     ]
 
 
