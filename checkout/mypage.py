@@ -18,11 +18,10 @@ from collections.abc import Callable
 
 from django.db import connection, transaction
 
+from config.sql import Write
 from points.models import PointAccount, PointEntry
 
 from .models import MyPage, MyPageExchange, MyPageOrder, SagaEvent
-
-Op = tuple[str, list]
 
 _PAGE, _ORDER, _EXCHANGE = MyPage._meta.db_table, MyPageOrder._meta.db_table, MyPageExchange._meta.db_table
 
@@ -31,7 +30,7 @@ def holder_of(message: dict) -> str | None:
     return message.get("holderId") or message.get("userId") or None
 
 
-def event_ops(message: dict) -> list[Op]:
+def event_ops(message: dict) -> list[Write]:
     """The statements that fold one event (as SagaEvent.as_message gives it) into its holder's page."""
     user_id = holder_of(message)
     if not user_id:
@@ -76,7 +75,7 @@ def event_ops(message: dict) -> list[Op]:
     return []
 
 
-def entry_ops(user_id: str, amount: int) -> list[Op]:
+def entry_ops(user_id: str, amount: int) -> list[Write]:
     """The statement that folds one ledger entry into its account's balance."""
     return [
         (
@@ -87,19 +86,19 @@ def entry_ops(user_id: str, amount: int) -> list[Op]:
     ]
 
 
-def _run(ops: list[Op]) -> None:
+def _run(ops: list[Write]) -> None:
     if ops:
         with connection.cursor() as cursor:
             for sql, params in ops:
                 cursor.execute(sql, params)
 
 
-def mypage_event_ops(event: SagaEvent) -> list[Op]:
+def mypage_event_ops(event: SagaEvent) -> list[Write]:
     """What event_record runs with every event it appends, in the same statement (config.sql.sql_insert)."""
     return event_ops(event.as_message())
 
 
-def mypage_entry_ops(entry: PointEntry) -> list[Op]:
+def mypage_entry_ops(entry: PointEntry) -> list[Write]:
     """What the points services run with every ledger entry they append, in the same statement."""
     return entry_ops(entry.account_id, entry.amount)
 

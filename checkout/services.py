@@ -108,7 +108,7 @@ def _checkout_start(order_id: int, *, listen: bool) -> tuple[Saga, Waiter | None
                 Order, id=order_id, holder_id=locked[0], total_cost=locked[1], generation=locked[2]
             )
             newest, lines = _newest_attempt_and_lines(order_id)
-            if _counts(newest, generation=order.generation):
+            if newest is not None and _counts(newest.status, newest.generation, generation=order.generation):
                 saga = newest
                 if ticket is not None:
                     admission_discard(ticket)
@@ -144,16 +144,12 @@ def _newest_attempt_and_lines(order_id: int) -> tuple[Saga | None, list[list[int
     return (row_to_model(Saga, newest) if newest[0] is not None else None), lines
 
 
-def _counts(newest: Saga | None, *, generation: int) -> bool:
+def _counts(status: str | None, attempt_generation: int | None, *, generation: int) -> bool:
     """Whether the order's newest attempt is the answer: paid or pending, in the order's current generation.
 
     An attempt of an earlier generation belongs to the order a batch_init overwrote (ADR 0004).
     """
-    return (
-        newest is not None
-        and newest.generation == generation
-        and newest.status in (SagaStatus.APPROVED, SagaStatus.PENDING)
-    )
+    return attempt_generation == generation and status in (SagaStatus.APPROVED, SagaStatus.PENDING)
 
 
 def _needs_new_attempt(order_id: int) -> bool:
@@ -166,9 +162,7 @@ def _needs_new_attempt(order_id: int) -> bool:
         [order_id],
         key=order_id,
     )
-    if newest_status is None:
-        return True
-    return not _counts(Saga(status=newest_status, generation=newest_generation), generation=generation)
+    return not _counts(newest_status, newest_generation, generation=generation)
 
 
 def saga_start(*, order: Order, event_type: str, attempt: int, lines: Iterable[Sequence[int]]) -> Saga:
