@@ -143,6 +143,12 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+@pytest.fixture
+def batch_init(settings):
+    """seed 004's batch_init routes, which are off unless SAGA_BATCH_INIT is on (ADR 0012)."""
+    settings.SAGA_BATCH_INIT = True
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
     """One `celery worker` consuming every service queue, with seed 000's fault profile on."""

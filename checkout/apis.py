@@ -1,48 +1,70 @@
 import json
 import time
 
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from callers.models import Scope
+from callers.permissions import account_check, owned
 from orders.models import Order
 
 from . import selectors
 from .follow import events_follow
-from .serializers import DeadlineOut, EventMessageOut, EventOut, EventsQuery, MyPageOut
+from .serializers import STREAM_SECONDS, DeadlineOut, EventMessageOut, EventOut, EventsQuery, MyPageOut, StreamQuery
 
 
 class EventsApi(APIView):
     """The saga event log. `?orderId=N` shows only that order's events (seed 000's monitoring tool);
     without it, the newest 1000 events."""
 
+    scopes = {"GET": Scope.READ}
+
     @extend_schema(parameters=[EventsQuery], responses=EventMessageOut(many=True))
     def get(self, request):
         query = EventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         order_id = query.validated_data.get("orderId")
-        events = selectors.events_of_order(order_id) if order_id else selectors.events_recent()
+        if order_id:
+            events = selectors.events_of_order(_order_of(request, order_id))
+        else:
+            events = selectors.events_recent(holder_id=request.user.account)
         return Response(EventOut(events, many=True).data)
 
 
 class OrderEventsApi(APIView):
     """One order's events, in the order they happened."""
 
+    scopes = {"GET": Scope.READ}
+
     @extend_schema(responses=EventMessageOut(many=True))
     def get(self, request, pk: int):
-        order = get_object_or_404(Order, pk=pk)
+        order = get_object_or_404(owned(request, Order.objects.only("pk")), pk=pk)
         return Response(EventOut(selectors.events_of_order(order.pk), many=True).data)
+
+
+def _order_of(request, order_id: int) -> int:
+    """`?orderId=` as the caller may read it: an end user's own order, or 404 (another's is as unknown)."""
+    if request.user.account is not None:
+        get_object_or_404(owned(request, Order.objects.only("pk")), pk=order_id)
+    return order_id
 
 
 class MyPageApi(APIView):
     """Seed 001's "my page": balance, orders with status and reason, exchanges, in one read of a
     projection kept up to date from the event log and the ledger."""
 
+    scopes = {"GET": Scope.READ}
+
     @extend_schema(responses=MyPageOut)
     def get(self, request, user_id: str):
+        account_check(request, user_id, private=True)
         page = selectors.mypage_get(user_id)
         if page is None:
             raise Http404(f"user {user_id} has no page")
@@ -53,29 +75,47 @@ class DeadlinesApi(generics.ListAPIView):
     """Every saga attempt's deadline and what became of it."""
 
     serializer_class = DeadlineOut
+    scopes = {"GET": Scope.READ}
 
     def get_queryset(self):
-        return selectors.deadlines()
+        return owned(self.request, selectors.deadlines(), "order__holder_id")
 
 
-STREAM_SECONDS = 300
+class AnyAcceptNegotiation(DefaultContentNegotiation):
+    """An EventSource asks for text/event-stream, which no renderer makes: errors are JSON all the same."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
-def events_stream(request):
+class EventsStreamApi(APIView):
     """Server-sent events: `GET /events/stream[?orderId=N]`. With an order, from its first event;
-    without one, from now. Each message has the event's id (so `Last-Event-ID` resumes), its type
-    as the SSE event name, and the JSON of GET /events as data. A stream ends after `?seconds=`
-    (default 300); EventSource clients reconnect by themselves and resume."""
-    query = EventsQuery(data=request.GET)
-    if not query.is_valid():
-        return JsonResponse(query.errors, status=400)
-    order_id = query.validated_data.get("orderId")
-    resume_after = request.headers.get("Last-Event-ID", "")
-    seconds = (
-        min(float(request.GET["seconds"]), STREAM_SECONDS)
-        if request.GET.get("seconds", "").isdigit()
-        else STREAM_SECONDS
-    )
+    without one, from now (an end user names one of their orders). Each message has the event's id
+    (so `Last-Event-ID` resumes), its type as the SSE event name, and the JSON of GET /events as
+    data. A stream ends after `?seconds=` (1 to 300, default 300); EventSource clients reconnect by
+    themselves and resume."""
+
+    scopes = {"GET": Scope.READ}
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = AnyAcceptNegotiation
+
+    @extend_schema(parameters=[StreamQuery], responses={(200, "text/event-stream"): str})
+    def get(self, request):
+        query = StreamQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        order_id = query.validated_data.get("orderId")
+        if order_id is None and request.user.account is not None:
+            raise PermissionDenied("An end user follows one of their own orders: ?orderId=N.")
+        if order_id is not None:
+            _order_of(request, order_id)
+        return _stream(
+            order_id=order_id,
+            resume_after=request.headers.get("Last-Event-ID", ""),
+            seconds=query.validated_data.get("seconds", STREAM_SECONDS),
+        )
+
+
+def _stream(*, order_id: int | None, resume_after: str, seconds: int) -> StreamingHttpResponse:
     ends_at = time.monotonic() + seconds
 
     def stream():

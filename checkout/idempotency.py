@@ -3,7 +3,8 @@
 The key is stored in the same transaction as whatever the request creates, unique per
 (key, method, path). A concurrent repeat blocks on that unique index until the first
 request commits, then replays its response; if the first one rolled back, the repeat
-runs as if it were first. The same key with another body is a 422.
+runs as if it were first. The same key with another body is a 422. Keys are per caller
+(ADR 0012): another caller's same key is a new request, never a replay of someone else's answer.
 """
 
 import functools
@@ -32,7 +33,12 @@ def idempotent(handler):
         if len(key) > MAX_KEY_LENGTH:
             return Response({"detail": f"An Idempotency-Key has at most {MAX_KEY_LENGTH} characters."}, status=400)
         fingerprint = hashlib.sha256(request.body).hexdigest()
-        scope = {"key": key, "method": request.method, "path": request.path}
+        caller = getattr(request.user, "throttle_key", "open:open")
+        scope = {
+            "key": key if caller == "open:open" else f"{caller}|{key}",
+            "method": request.method,
+            "path": request.path,
+        }
         with transaction.atomic():
             try:
                 with transaction.atomic():

@@ -141,7 +141,7 @@ class OutboxMessage(models.Model):
 class IdempotentRequest(models.Model):
     """A request made with an Idempotency-Key: its first response, replayed to every repeat (ADR 0005)."""
 
-    key = models.CharField(max_length=200)
+    key = models.CharField(max_length=300, help_text="Whose (a service key, a user) and the key they sent.")
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=300)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")

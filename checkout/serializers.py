@@ -38,6 +38,15 @@ class EventsQuery(serializers.Serializer):
     orderId = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
+STREAM_SECONDS = 300
+
+
+class StreamQuery(EventsQuery):
+    seconds = StrictIntegerField(
+        required=False, min_value=1, max_value=STREAM_SECONDS, help_text="How long the stream lasts (default 300)."
+    )
+
+
 class DeadlineOut(serializers.ModelSerializer):
     sagaId = serializers.IntegerField(source="id")
     orderId = serializers.IntegerField(source="order_id")

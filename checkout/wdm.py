@@ -8,6 +8,7 @@ attempt, and its answer waits until the attempt is settled (ADR 0004).
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -16,6 +17,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from callers.models import Scope
+from callers.permissions import account_check
 from config.api import ID_PATTERN, RETRY_AFTER, overloaded_response
 from config.errors import Overloaded
 from exchanges import services as stock
@@ -133,6 +136,16 @@ def _user(value: str) -> str:
     return value
 
 
+def _users_order(request, order_id: int, *, private: bool = False) -> int:
+    """An end user acts on their own orders only (ADR 0012); a service key or an operator on any."""
+    if request.user.account is not None:
+        holder = Order.objects.filter(pk=order_id).values_list("holder_id", flat=True).first()
+        if holder is None:
+            raise NotFound(f"order {order_id} not found")
+        account_check(request, holder, private=private)
+    return order_id
+
+
 class WdmView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = []
@@ -150,14 +163,27 @@ def _credit(account: PointAccount) -> Response:
     return Response({"user_id": account.user_id, "credit": account.balance})
 
 
+class BatchInit(WdmView):
+    """Seed 004's bulk overwrite of ids "0".."n-1": off (404) unless SAGA_BATCH_INIT is on."""
+
+    scopes = {"POST": Scope.BATCH_INIT}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not settings.SAGA_BATCH_INIT:
+            raise NotFound("batch_init is off: start the stack with SAGA_BATCH_INIT=1 (benchmarks only).")
+
+
 class CreateUser(WdmView):
+    scopes = {"POST": Scope.POINTS_MINT}
+
     @_documented(NewUserOut)
     @idempotent
     def post(self, request):
         return Response({"user_id": payment.points_account_create().user_id})
 
 
-class BatchInitUsers(WdmView):
+class BatchInitUsers(BatchInit):
     @_documented(DoneOut)
     def post(self, request, n: str, money: str):
         payment.points_batch_init(
@@ -167,12 +193,17 @@ class BatchInitUsers(WdmView):
 
 
 class FindUser(WdmView):
+    scopes = {"GET": Scope.READ}
+
     @_documented(UserOut)
     def get(self, request, user_id: str):
+        account_check(request, user_id, private=True)
         return _credit(PointAccount.objects.get(pk=_user(user_id)))
 
 
 class AddFunds(WdmView):
+    scopes = {"POST": Scope.POINTS_MINT}
+
     @_documented(UserOut)
     @idempotent
     def post(self, request, user_id: str, amount: str):
@@ -183,9 +214,12 @@ class AddFunds(WdmView):
 
 
 class Pay(WdmView):
+    scopes = {"POST": Scope.POINTS_MOVE}
+
     @_documented(UserOut)
     @idempotent
     def post(self, request, user_id: str, amount: str):
+        account_check(request, user_id)
         return _credit(payment.points_pay(user_id=_user(user_id), amount=_number(amount, "amount", maximum=MAX_AMOUNT)))
 
 
@@ -197,6 +231,8 @@ def _stock(item: Currency) -> Response:
 
 
 class CreateItem(WdmView):
+    scopes = {"POST": Scope.STOCK_WRITE}
+
     @_documented(NewItemOut)
     @idempotent
     def post(self, request, price: str):
@@ -204,7 +240,7 @@ class CreateItem(WdmView):
         return Response({"item_id": str(item.pk)})
 
 
-class BatchInitItems(WdmView):
+class BatchInitItems(BatchInit):
     @_documented(DoneOut)
     def post(self, request, n: str, starting_stock: str, price: str):
         stock.stock_batch_init(
@@ -216,6 +252,8 @@ class BatchInitItems(WdmView):
 
 
 class FindItem(WdmView):
+    scopes = {"GET": Scope.READ}
+
     @_documented(ItemOut)
     def get(self, request, item_id: str):
         item = Currency.objects.get(pk=_key(item_id, "item"))
@@ -223,6 +261,8 @@ class FindItem(WdmView):
 
 
 class AddStock(WdmView):
+    scopes = {"POST": Scope.STOCK_WRITE}
+
     @_documented(ItemStockOut)
     @idempotent
     def post(self, request, item_id: str, amount: str):
@@ -232,6 +272,8 @@ class AddStock(WdmView):
 
 
 class SubtractStock(WdmView):
+    scopes = {"POST": Scope.STOCK_WRITE}
+
     @_documented(ItemStockOut)
     @idempotent
     def post(self, request, item_id: str, amount: str):
@@ -246,13 +288,16 @@ class SubtractStock(WdmView):
 
 
 class CreateOrder(WdmView):
+    scopes = {"POST": Scope.ORDERS_PLACE}
+
     @_documented(NewOrderOut)
     @idempotent
     def post(self, request, user_id: str):
+        account_check(request, user_id)
         return Response({"order_id": str(order_start_empty(holder_id=_user(user_id)).pk)})
 
 
-class BatchInitOrders(WdmView):
+class BatchInitOrders(BatchInit):
     @_documented(DoneOut)
     def post(self, request, n: str, n_items: str, n_users: str, item_price: str):
         orders_batch_init(
@@ -265,9 +310,11 @@ class BatchInitOrders(WdmView):
 
 
 class FindOrder(WdmView):
+    scopes = {"GET": Scope.READ}
+
     @_documented(WdmOrderOut)
     def get(self, request, order_id: str):
-        order = Order.objects.get(pk=_key(order_id, "order"))
+        order = Order.objects.get(pk=_users_order(request, _key(order_id, "order"), private=True))
         return Response(
             {
                 "order_id": str(order.pk),
@@ -282,11 +329,13 @@ class FindOrder(WdmView):
 
 
 class AddItem(WdmView):
+    scopes = {"POST": Scope.ORDERS_PLACE}
+
     @_documented(AddItemOut)
     @idempotent
     def post(self, request, order_id: str, item_id: str, quantity: str):
         order = order_add_item(
-            order_id=_key(order_id, "order"),
+            order_id=_users_order(request, _key(order_id, "order")),
             currency_id=_key(item_id, "item"),
             quantity=_number(quantity, "quantity", minimum=1, maximum=MAX_LINE_AMOUNT),
         )
@@ -300,11 +349,13 @@ class Checkout(WdmView):
     503 OVERLOADED with Retry-After, nothing started or charged (ADR 0010).
     """
 
+    scopes = {"POST": Scope.ORDERS_PLACE}
+
     @extend_schema(parameters=[RETRY_AFTER])
     @_documented(CheckoutOut, {400: CheckoutRefusedOut, 503: CheckoutUnavailableOut})
     def post(self, request, order_id: str):
         try:
-            saga = checkout_order(order_id=_key(order_id, "order"))
+            saga = checkout_order(order_id=_users_order(request, _key(order_id, "order")))
         except Overloaded as overloaded:
             return overloaded_response(overloaded, order_id=order_id)
         except NotSettled as stuck:

@@ -1,6 +1,7 @@
 """A small HTTP client of the checkout dialect, for the consistency run and the benchmark."""
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,9 +21,14 @@ class Answer:
 
 class WdmClient:
     """One keep-alive connection per client thread, on urllib3: a benchmark's client should cost
-    little of the CPU it shares with the stack (a call costs ~0.26 ms of CPU here, requests' ~0.66)."""
+    little of the CPU it shares with the stack (a call costs ~0.26 ms of CPU here, requests' ~0.66).
 
-    def __init__(self, base_url: str, *, timeout: float = 120.0) -> None:
+    Without credentials, as seed 004's clients (a stack started with SAGA_WDM_OPEN=1, or a local run);
+    with SAGA_API_KEY set, it sends that service key (ADR 0012)."""
+
+    def __init__(self, base_url: str, *, timeout: float = 120.0, api_key: str | None = None) -> None:
+        api_key = api_key or os.environ.get("SAGA_API_KEY")
+        self.headers = {"Authorization": f"Api-Key {api_key}"} if api_key else {}
         self.base = base_url.rstrip("/")
         self._prefix = urllib3.util.parse_url(self.base).path or ""
         self.timeout = timeout
@@ -39,7 +45,7 @@ class WdmClient:
     def call(self, method: str, path: str) -> Answer:
         started = time.perf_counter()
         try:
-            response = self._pool().request(method, f"{self._prefix}/{path}")
+            response = self._pool().request(method, f"{self._prefix}/{path}", headers=self.headers)
         except HTTPError:
             return Answer(0, {}, time.perf_counter() - started)
         try:
@@ -74,6 +80,11 @@ class WdmClient:
 
     @staticmethod
     def expect(answer: Answer, what: str) -> dict:
+        if answer.status == 401:
+            raise RuntimeError(
+                f"{what}: HTTP 401 {answer.body}: start the stack with SAGA_WDM_OPEN=1 (this machine only),"
+                " or set SAGA_API_KEY to a service key (manage.py apikey create)"
+            )
         if not 200 <= answer.status < 300:
             raise RuntimeError(f"{what}: HTTP {answer.status} {answer.body}")
         return answer.body

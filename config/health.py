@@ -74,5 +74,10 @@ def readyz(request) -> JsonResponse:
         # what the benchmarks check before they measure (docs/adr/0008-cost-per-saga.md)
         "profile": {"debug": settings.DEBUG, "taskEvents": settings.CELERY_WORKER_SEND_TASK_EVENTS},
         "admission": _admission(),
+        "access": {
+            "mode": settings.SAGA_API_MODE,
+            "wdmOpen": settings.SAGA_WDM_OPEN,
+            "batchInit": settings.SAGA_BATCH_INIT,
+        },
     }
     return JsonResponse(body, status=503 if failed else 200)

@@ -363,6 +363,8 @@ def run() -> int:
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
+    from config.modes import api_mode_default, describe
+
     profile = _apply_profile()
     workers = worker_instances()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
@@ -388,6 +390,17 @@ def run() -> int:
             manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
         web, flower = os.environ["WEB_PORT"], os.environ["FLOWER_PORT"]
         # ensure_admin makes admin / admin only with DEBUG on; the production profile keeps yours
+        env = environ.Env()
+        mode = env("SAGA_API_MODE", default="") or api_mode_default(
+            embedded="DATABASE_URL" not in os.environ,
+            debug=env.bool("DJANGO_DEBUG", default="DATABASE_URL" not in os.environ),
+            web_bind=os.environ.get("WEB_BIND", "127.0.0.1"),
+        )
+        access = describe(
+            mode=mode,
+            wdm_open=env.bool("SAGA_WDM_OPEN", default=False),
+            batch_init=env.bool("SAGA_BATCH_INIT", default=False),
+        )
         admin_login = (
             "admin / admin unless you set others"
             if environ.Env().bool("DJANGO_DEBUG", default=False)
@@ -395,7 +408,7 @@ def run() -> int:
         )
         say(
             "\n"
-            f"    API (browsable)  http://127.0.0.1:{web}/\n"
+            f"    API (browsable)  http://127.0.0.1:{web}/   ({access})\n"
             f"    API docs         http://127.0.0.1:{web}/api/docs   (Swagger UI; ReDoc at /api/redoc)\n"
             f"    Admin            http://127.0.0.1:{web}/admin/   ({admin_login})\n"
             f"    Dashboard        http://127.0.0.1:{web}/admin/dashboard/\n"

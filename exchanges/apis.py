@@ -1,5 +1,8 @@
 from rest_framework import generics
 
+from callers.models import Scope
+from callers.permissions import owned
+
 from .models import Currency, Exchange
 from .serializers import CurrencyOut, ExchangeOut
 
@@ -9,10 +12,14 @@ class CurrenciesApi(generics.ListAPIView):
 
     queryset = Currency.objects.all()
     serializer_class = CurrencyOut
+    scopes = {"GET": Scope.READ}
 
 
 class ExchangesApi(generics.ListAPIView):
     """Exchanges, one per saga attempt that reached the exchange step: applied, failed, compensated or cancelled."""
 
-    queryset = Exchange.objects.prefetch_related("lines")
     serializer_class = ExchangeOut
+    scopes = {"GET": Scope.READ}
+
+    def get_queryset(self):
+        return owned(self.request, Exchange.objects.prefetch_related("lines"))

@@ -2,6 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from callers.models import Scope
+from callers.permissions import account_check, owned
 from checkout.idempotency import idempotent
 from checkout.services import order_place
 from config.api import RETRY_AFTER, OverloadedOut
@@ -14,8 +16,10 @@ class OrdersApi(generics.ListCreateAPIView):
     """Orders, newest first, filtered by `?status=` and `?holderId=`. POST `{holderId, currencyId, amount}`
     places an order and starts its saga."""
 
+    scopes = {"GET": Scope.READ, "POST": Scope.ORDERS_PLACE}
+
     def get_queryset(self):
-        orders = Order.objects.prefetch_related("lines").order_by("-id")
+        orders = owned(self.request, Order.objects.prefetch_related("lines").order_by("-id"))
         if self.request.method != "GET":
             return orders
         query = OrdersQuery(data=self.request.query_params)
@@ -42,6 +46,7 @@ class OrdersApi(generics.ListCreateAPIView):
     def create(self, request, *args, **kwargs):
         placed = OrderPlaceIn(data=request.data)
         placed.is_valid(raise_exception=True)
+        account_check(request, placed.validated_data["holderId"])
         order = order_place(holder_id=placed.validated_data["holderId"], lines=placed.validated_data["lines"])
         return Response(
             OrderOut(order).data, status=status.HTTP_201_CREATED, headers={"Location": f"/orders/{order.pk}"}
@@ -51,5 +56,8 @@ class OrdersApi(generics.ListCreateAPIView):
 class OrderDetailApi(generics.RetrieveAPIView):
     """One order: status, `statusText` such as `REJECTED DUE TO DEADLINE`, deadline of its current attempt."""
 
-    queryset = Order.objects.prefetch_related("lines")
     serializer_class = OrderOut
+    scopes = {"GET": Scope.READ}
+
+    def get_queryset(self):
+        return owned(self.request, Order.objects.prefetch_related("lines"))

@@ -2,6 +2,8 @@ from django.shortcuts import get_object_or_404
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from callers.models import Scope
+from callers.permissions import account_check, owned
 from checkout.idempotency import idempotent
 
 from .models import PointAccount, PointUse
@@ -12,7 +14,10 @@ from .services import BalanceTooLarge, points_deposit
 class PointsApi(generics.ListCreateAPIView):
     """Point accounts. POST `{userId, point}` adds points, opening the account on its first deposit."""
 
-    queryset = PointAccount.objects.all()
+    scopes = {"GET": Scope.READ, "POST": Scope.POINTS_MINT}
+
+    def get_queryset(self):
+        return owned(self.request, PointAccount.objects.all(), "user_id")
 
     def get_serializer_class(self):
         return DepositIn if self.request.method == "POST" else AccountOut
@@ -32,13 +37,18 @@ class PointDetailApi(generics.RetrieveAPIView):
     """One account's balance."""
 
     serializer_class = AccountOut
+    scopes = {"GET": Scope.READ}
 
     def get_object(self):
+        account_check(self.request, self.kwargs["user_id"], private=True)
         return get_object_or_404(PointAccount, pk=self.kwargs["user_id"])
 
 
 class TransactionsApi(generics.ListAPIView):
     """Point uses, one per saga attempt that reached the points step: applied, failed, compensated or cancelled."""
 
-    queryset = PointUse.objects.all()
     serializer_class = TransactionOut
+    scopes = {"GET": Scope.READ}
+
+    def get_queryset(self):
+        return owned(self.request, PointUse.objects.all(), "user_id")

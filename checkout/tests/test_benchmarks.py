@@ -41,7 +41,7 @@ def test_saga_bench_runs_the_floor_and_the_saga_and_prints_their_ratio(live_serv
     assert "CPU ms per saga" in printed
 
 
-def test_wdm_bench_checks_out_random_orders_and_reports_by_status(live_server, celery_worker, settings):
+def test_wdm_bench_checks_out_random_orders_and_reports_by_status(live_server, celery_worker, settings, batch_init):
     settings.SAGA_DEADLINE_SECONDS = 60
     out = StringIO()
     call_command(

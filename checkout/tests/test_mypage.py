@@ -50,7 +50,7 @@ def test_my_page_shows_balance_orders_and_exchanges_as_they_happen(client, usd, 
 
 
 @pytest.mark.e2e
-def test_the_rebuild_equals_the_live_projection(live_server, usd, celery_worker):
+def test_the_rebuild_equals_the_live_projection(live_server, usd, celery_worker, batch_init):
     # given real traffic of both dialects: deposits, payments, sagas approved and rejected, retries, batch_init
     points_deposit(user_id="jjy", amount=1_000)
     points_deposit(user_id="kim", amount=100)

@@ -186,7 +186,7 @@ def test_concurrent_checkouts_of_one_order_share_one_attempt_and_charge_once(wdm
 
 
 def test_rejection_reasons_name_unknown_users_unknown_items_and_the_deadline(
-    wdm, seed_currencies, celery_worker, settings
+    wdm, seed_currencies, celery_worker, settings, batch_init
 ):
     # an unknown user (orders are created for any id, as in seed 004)
     item_id = wdm.new_item(price=1, stock=5)
@@ -214,7 +214,7 @@ def test_rejection_reasons_name_unknown_users_unknown_items_and_the_deadline(
     assert events[:4] == ["OrderCreated", "CheckoutStarted", "DeadlineReached", "OrderRejected"]
 
 
-def test_batch_init_creates_or_overwrites_ids_and_later_ids_do_not_collide(wdm):
+def test_batch_init_creates_or_overwrites_ids_and_later_ids_do_not_collide(wdm, batch_init):
     # when
     assert wdm.post("payment/batch_init/5/100").json() == {"msg": "Batch init for users successful"}
     assert wdm.post("stock/batch_init/5/50/3").json() == {"msg": "Batch init for stock successful"}
@@ -233,7 +233,7 @@ def test_batch_init_creates_or_overwrites_ids_and_later_ids_do_not_collide(wdm):
     assert wdm.post("payment/create_user").json()["user_id"] not in {str(i) for i in range(5)}
 
 
-def test_an_order_paid_then_overwritten_by_batch_init_is_charged_again_when_checked_out(wdm, celery_worker):
+def test_an_order_paid_then_overwritten_by_batch_init_is_charged_again_when_checked_out(wdm, celery_worker, batch_init):
     """Seed 004's consistency test run twice on one stack: the second run's orders are new orders."""
 
     def init() -> None:
@@ -254,7 +254,7 @@ def test_an_order_paid_then_overwritten_by_batch_init_is_charged_again_when_chec
     assert list(Saga.objects.filter(order_id=0).values_list("attempt", "status")) == [(1, "APPROVED"), (2, "APPROVED")]
 
 
-def test_batch_init_of_one_id_on_an_empty_table_is_served_and_later_ids_follow(wdm):
+def test_batch_init_of_one_id_on_an_empty_table_is_served_and_later_ids_follow(wdm, batch_init):
     # when: only id 0 is written (a sequence cannot be set to 0)
     paths = ("payment/batch_init/1/100", "stock/batch_init/1/10/3", "orders/batch_init/1/1/1/3")
     answers = [wdm.post(path).status_code for path in paths]

@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 
 from config.logs import logging_config
+from config.modes import api_mode_default, is_loopback
 from config.stack import embedded_database_url, embedded_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -35,10 +36,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "rest_framework_api_key",
     "orders",
     "points",
     "exchanges",
     "checkout",
+    "callers",
 ]
 
 MIDDLEWARE = [
@@ -109,9 +112,15 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    # The seed's API is open (httpie without credentials); the admin is the guarded surface.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Who may call what (ADR 0012): a service key, an end user's token, an operator's session;
+    # without any, only in the local mode (or /wdm under SAGA_WDM_OPEN). The first one's scheme
+    # is the WWW-Authenticate of a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "callers.authentication.ServiceKeyAuthentication",
+        "callers.authentication.UserTokenAuthentication",
+        "callers.authentication.OperatorSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["callers.permissions.Scoped"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "VIEW_NAME_FUNCTION": "config.api.view_name",
@@ -141,6 +150,20 @@ SPECTACULAR_SETTINGS = {
         "RejectionReasonEnum": "orders.models.RejectionReason",
     },
 }
+
+# --- Who may call what (ADR 0012) --------------------------------------------------------
+# `local`: the API answers without credentials. The default only for `make run` on a laptop
+# (embedded services, DEBUG on), which binds web and Flower to 127.0.0.1; with another WEB_BIND
+# the web and workers refuse to start (callers/checks.py). `protected` (every other default:
+# DEBUG off, DATABASE_URL set, another bind): an API key, a user token or an operator's session.
+WEB_BIND = env("WEB_BIND", default="127.0.0.1")
+LOOPBACK_BIND = is_loopback(WEB_BIND)
+SAGA_API_MODE = env("SAGA_API_MODE", default=api_mode_default(embedded=LOCAL, debug=DEBUG, web_bind=WEB_BIND))
+# /wdm without credentials, for seed 004's benchmark clients; loopback binds only (config/checks.py).
+SAGA_WDM_OPEN = env.bool("SAGA_WDM_OPEN", default=False)
+# seed 004's batch_init routes (they overwrite real orders, accounts and prices): 404 unless on.
+SAGA_BATCH_INIT = env.bool("SAGA_BATCH_INIT", default=False)
+SAGA_USER_TOKEN_SECONDS = env.int("SAGA_USER_TOKEN_SECONDS", default=86400)
 
 # --- Redis and Celery -----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default=embedded_redis_url() or "redis://127.0.0.1:6379/0")

@@ -82,7 +82,18 @@ def test_redoc_renders_from_our_own_files(page, live_server):
     page.goto(f"{live_server.url}/api/redoc")
     # then
     expect(page.locator("h1").first).to_have_text("Saga orchestrator API (1.0.0)")
-    tags = ["currencies", "deadlines", "events", "exchanges", "my-page", "orders", "points", "transactions", "wdm"]
+    tags = [
+        "auth",
+        "currencies",
+        "deadlines",
+        "events",
+        "exchanges",
+        "my-page",
+        "orders",
+        "points",
+        "transactions",
+        "wdm",
+    ]
     expect(page.get_by_role("menuitem")).to_have_text(tags, use_inner_text=True)  # the sidebar
     expect(page.get_by_text("/wdm/orders/checkout/{order_id}", exact=True)).to_have_count(1)
     # ReDoc's sidebar credits Redocly with an <img> from their CDN, hidden when it fails to load;

@@ -8,6 +8,7 @@ of another checkout or of a test run on the same machine.
 Start the stack with SAGA_FAULT_PROFILE=duplicate to have every task delivered twice.
 """
 
+import os
 import random
 import signal
 import statistics
@@ -114,12 +115,17 @@ class Command(BaseCommand):
         duration = sagas / rate
         started = time.monotonic()
 
+        api_key = os.environ.get("SAGA_API_KEY")  # a protected stack (README, Security): orders:place
+        auth = {"Authorization": f"Api-Key {api_key}"} if api_key else {}
+
         def place(index: int) -> None:
             body = {"holderId": random.choice(holders), "currencyId": currency.pk, "amount": random.randint(1, 5)}
             key = f"chaos-{run}-{index}"
             for attempt in range(30):  # a careful client: retry with the same key until answered
                 try:
-                    response = requests.post(f"{url}/orders", json=body, headers={"Idempotency-Key": key}, timeout=30)
+                    response = requests.post(
+                        f"{url}/orders", json=body, headers={"Idempotency-Key": key, **auth}, timeout=30
+                    )
                     if response.status_code == 201:
                         placed.append(response.json()["id"])
                         return
