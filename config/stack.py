@@ -306,6 +306,12 @@ PROFILES = {
         "FLOWER_ENABLE_EVENTS": "false",
         "SAGA_TASK_LOG_LINES": "0",
         "SAGA_EVENT_LOG_LINES": "0",
+        # DEBUG off turns on https redirects, HSTS and secure-only cookies (config/settings/base.py);
+        # this stack serves plain http on the loopback, so the benchmarks and the admin need them off.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "DJANGO_SESSION_COOKIE_SECURE": "0",
+        "DJANGO_CSRF_COOKIE_SECURE": "0",
     },
 }
 

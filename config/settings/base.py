@@ -258,3 +258,17 @@ LOGGING = logging_config(
         if not shown
     },
 )
+
+# --- Security defaults (issue 10) ----------------------------------------------------------
+# What `manage.py check --deploy` asks for is on whenever DEBUG is off, and each is a variable:
+# behind a proxy that terminates TLS, set DJANGO_SECURE_PROXY_SSL_HEADER (the header it sets and
+# its value, `HTTP_X_FORWARDED_PROTO,https`) or every request looks like plain http and is
+# redirected. The probes answer plain http too: a load balancer or a healthcheck calls them there.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_PROXY_SSL_HEADER = env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=None)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)

@@ -33,6 +33,10 @@ def test_production_turns_off_debug_task_events_and_task_lines_with_a_fresh_secr
         "FLOWER_ENABLE_EVENTS": "false",
         "SAGA_TASK_LOG_LINES": "0",
         "SAGA_EVENT_LOG_LINES": "0",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "DJANGO_SESSION_COOKIE_SECURE": "0",
+        "DJANGO_CSRF_COOKIE_SECURE": "0",
     }
     assert len(os.environ["DJANGO_SECRET_KEY"]) >= 50
 
