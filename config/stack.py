@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -324,10 +325,18 @@ def _apply_profile() -> str:
     for name, value in PROFILES[profile].items():
         os.environ.setdefault(name, value)
     if profile == "production":
-        import secrets
-
         os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # this start only
     return profile
+
+
+def local_run(*, embedded_database: bool) -> bool:
+    """make run's local mode: its own embedded servers with DEBUG on, where only this machine reaches the admin.
+
+    Only there may the admin and Flower keep the fixed admin / admin of the README's walkthrough.
+    """
+    import environ
+
+    return embedded_database and environ.Env().bool("DJANGO_DEBUG", default=False)
 
 
 def worker_instances() -> int:
@@ -365,7 +374,6 @@ def _node_names(workers: int) -> str:
 
 
 def run() -> int:
-    import environ
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
@@ -374,11 +382,14 @@ def run() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("WEB_PORT", "8088")
     os.environ.setdefault("FLOWER_PORT", "5555")
+    local = local_run(embedded_database=not os.environ.get("DATABASE_URL"))
     # Flower reads FLOWER_* itself; honcho hands the whole environment to every process. An
-    # empty value would lock everyone out of Flower, so it gets the local default too.
+    # empty value would lock everyone out of Flower, so it gets a default too: admin / admin
+    # locally, else a password of this start's own, shown in the banner.
     if not os.environ.get("FLOWER_BASIC_AUTH"):
-        os.environ["FLOWER_BASIC_AUTH"] = "admin:admin"
-        flower_login = "admin / admin unless you set FLOWER_BASIC_AUTH=user:password"
+        password = "admin" if local else secrets.token_urlsafe(16)
+        os.environ["FLOWER_BASIC_AUTH"] = f"admin:{password}"
+        flower_login = f"admin / {password} unless you set FLOWER_BASIC_AUTH=user:password"
     else:
         flower_login = "the user:password of FLOWER_BASIC_AUTH"
     redis = prepare_environment(redis_db=0)
@@ -387,17 +398,17 @@ def run() -> int:
         manage("migrate", "--noinput", "-v", "0")
         manage("load_demo")
         manage("collectstatic", "--noinput", "-v", "0")
-        manage("ensure_admin")
+        manage("ensure_admin", *(["--local"] if local else []))
         procfile = parse_procfile((BASE_DIR / "Procfile").read_text())
         manager = Manager()
         for name, command in stack_processes(procfile.processes, workers=workers):
             manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
         web, flower = os.environ["WEB_PORT"], os.environ["FLOWER_PORT"]
-        # ensure_admin makes admin / admin only with DEBUG on; the production profile keeps yours
+        # ensure_admin makes admin / admin only in a local run; elsewhere it printed a password above, once
         admin_login = (
             "admin / admin unless you set others"
-            if environ.Env().bool("DJANGO_DEBUG", default=False)
-            else "your superuser: `python manage.py createsuperuser` makes one"
+            if local
+            else "the superuser's password: DJANGO_SUPERUSER_PASSWORD's, or the one printed when it was created"
         )
         say(
             "\n"
