@@ -5,6 +5,7 @@ Local defaults are safe for a laptop; values that only make sense in production
 """
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -272,3 +273,15 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+
+# Admin logins (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused (429) for AXES_COOLOFF_SECONDS, even with the right password; each
+# new try meanwhile starts the wait again. Behind a proxy every client has the proxy's address, so
+# there the lockout is by username. Its middleware goes last and its backend first, as it asks.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.float("AXES_COOLOFF_SECONDS", default=900))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # the right password before the limit forgets the earlier mistakes
