@@ -274,6 +274,10 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 
+# A body longer than this is a 413 in the API's shape before anything reads it (config/limits.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)  # Django's 2.5 MB
+MIDDLEWARE.insert(MIDDLEWARE.index("config.access.AccessLogMiddleware") + 1, "config.limits.BodySizeLimitMiddleware")
+
 # Admin logins (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
 # address, that pair is refused (429) for AXES_COOLOFF_SECONDS, even with the right password; each
 # new try meanwhile starts the wait again. Behind a proxy every client has the proxy's address, so
