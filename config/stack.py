@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -306,6 +307,12 @@ PROFILES = {
         "FLOWER_ENABLE_EVENTS": "false",
         "SAGA_TASK_LOG_LINES": "0",
         "SAGA_EVENT_LOG_LINES": "0",
+        # DEBUG off turns on https redirects, HSTS and secure-only cookies (config/settings/base.py);
+        # this stack serves plain http on the loopback, so the benchmarks and the admin need them off.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "DJANGO_SESSION_COOKIE_SECURE": "0",
+        "DJANGO_CSRF_COOKIE_SECURE": "0",
     },
 }
 
@@ -318,10 +325,23 @@ def _apply_profile() -> str:
     for name, value in PROFILES[profile].items():
         os.environ.setdefault(name, value)
     if profile == "production":
-        import secrets
-
         os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # this start only
     return profile
+
+
+def local_run(*, embedded_database: bool) -> bool:
+    """make run's local mode: its own embedded servers with DEBUG on, the web on loopback, where only this
+    machine reaches the API and the admin (config/modes.py, the rule the settings follow too).
+
+    Only there may the admin and Flower keep the fixed admin / admin of the README's walkthrough.
+    """
+    import environ
+
+    from config.modes import api_mode_default
+
+    debug = environ.Env().bool("DJANGO_DEBUG", default=False)
+    web_bind = os.environ.get("WEB_BIND", "127.0.0.1")
+    return api_mode_default(embedded=embedded_database, debug=debug, web_bind=web_bind) == "local"
 
 
 def worker_instances() -> int:
@@ -363,18 +383,21 @@ def run() -> int:
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
-    from config.modes import api_mode_default, describe
+    from config.modes import describe
 
     profile = _apply_profile()
     workers = worker_instances()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("WEB_PORT", "8088")
     os.environ.setdefault("FLOWER_PORT", "5555")
+    local = local_run(embedded_database=not os.environ.get("DATABASE_URL"))
     # Flower reads FLOWER_* itself; honcho hands the whole environment to every process. An
-    # empty value would lock everyone out of Flower, so it gets the local default too.
+    # empty value would lock everyone out of Flower, so it gets a default too: admin / admin
+    # locally, else a password of this start's own, shown in the banner.
     if not os.environ.get("FLOWER_BASIC_AUTH"):
-        os.environ["FLOWER_BASIC_AUTH"] = "admin:admin"
-        flower_login = "admin / admin unless you set FLOWER_BASIC_AUTH=user:password"
+        password = "admin" if local else secrets.token_urlsafe(16)
+        os.environ["FLOWER_BASIC_AUTH"] = f"admin:{password}"
+        flower_login = f"admin / {password} unless you set FLOWER_BASIC_AUTH=user:password"
     else:
         flower_login = "the user:password of FLOWER_BASIC_AUTH"
     redis = prepare_environment(redis_db=0)
@@ -383,28 +406,23 @@ def run() -> int:
         manage("migrate", "--noinput", "-v", "0")
         manage("load_demo")
         manage("collectstatic", "--noinput", "-v", "0")
-        manage("ensure_admin")
+        manage("ensure_admin", *(["--local"] if local else []))
         procfile = parse_procfile((BASE_DIR / "Procfile").read_text())
         manager = Manager()
         for name, command in stack_processes(procfile.processes, workers=workers):
             manager.add_process(name, command, cwd=str(BASE_DIR), env=dict(os.environ))
         web, flower = os.environ["WEB_PORT"], os.environ["FLOWER_PORT"]
-        # ensure_admin makes admin / admin only with DEBUG on; the production profile keeps yours
+        # ensure_admin makes admin / admin only in a local run; elsewhere it printed a password above, once
         env = environ.Env()
-        mode = env("SAGA_API_MODE", default="") or api_mode_default(
-            embedded="DATABASE_URL" not in os.environ,
-            debug=env.bool("DJANGO_DEBUG", default="DATABASE_URL" not in os.environ),
-            web_bind=os.environ.get("WEB_BIND", "127.0.0.1"),
-        )
         access = describe(
-            mode=mode,
+            mode=env("SAGA_API_MODE", default="") or ("local" if local else "protected"),
             wdm_open=env.bool("SAGA_WDM_OPEN", default=False),
             batch_init=env.bool("SAGA_BATCH_INIT", default=False),
         )
         admin_login = (
             "admin / admin unless you set others"
-            if environ.Env().bool("DJANGO_DEBUG", default=False)
-            else "your superuser: `python manage.py createsuperuser` makes one"
+            if local
+            else "the superuser's password: DJANGO_SUPERUSER_PASSWORD's, or the one printed when it was created"
         )
         say(
             "\n"

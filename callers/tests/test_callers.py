@@ -113,9 +113,9 @@ def test_an_idempotency_key_is_per_caller(db, protected):
 
 def test_an_operator_session_needs_the_csrf_token_to_write(db, protected, django_user_model):
     # given: a staff member logged in to the admin
-    django_user_model.objects.create_user("ops", password="long-enough-secret", is_staff=True)
+    ops = django_user_model.objects.create_user("ops", password="long-enough-secret", is_staff=True)
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="ops", password="long-enough-secret")
+    client.force_login(ops)
     # then: reads are served; a write without the CSRF token is refused, with it served
     assert client.get("/points").status_code == 200
     assert client.post("/points", {"userId": "a", "point": 5}, format="json").status_code == 403
@@ -125,9 +125,9 @@ def test_an_operator_session_needs_the_csrf_token_to_write(db, protected, django
 
 
 def test_a_logged_in_user_who_is_not_staff_is_anonymous(db, protected, django_user_model):
-    django_user_model.objects.create_user("someone", password="long-enough-secret")
+    someone = django_user_model.objects.create_user("someone", password="long-enough-secret")
     client = APIClient()
-    client.login(username="someone", password="long-enough-secret")
+    client.force_login(someone)
     assert client.get("/points").status_code == 401
 
 

@@ -5,6 +5,7 @@ Local defaults are safe for a laptop; values that only make sense in production
 """
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -281,3 +282,33 @@ LOGGING = logging_config(
         if not shown
     },
 )
+
+# --- Security defaults (issue 10) ----------------------------------------------------------
+# What `manage.py check --deploy` asks for is on whenever DEBUG is off, and each is a variable:
+# behind a proxy that terminates TLS, set DJANGO_SECURE_PROXY_SSL_HEADER (the header it sets and
+# its value, `HTTP_X_FORWARDED_PROTO,https`) or every request looks like plain http and is
+# redirected. The probes answer plain http too: a load balancer or a healthcheck calls them there.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_PROXY_SSL_HEADER = env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=None)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+
+# A body longer than this is a 413 in the API's shape before anything reads it (config/limits.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)  # Django's 2.5 MB
+MIDDLEWARE.insert(MIDDLEWARE.index("config.access.AccessLogMiddleware") + 1, "config.limits.BodySizeLimitMiddleware")
+
+# Admin logins (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused (429) for AXES_COOLOFF_SECONDS, even with the right password; each
+# new try meanwhile starts the wait again. Behind a proxy every client has the proxy's address, so
+# there the lockout is by username. Its middleware goes last and its backend first, as it asks.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.float("AXES_COOLOFF_SECONDS", default=900))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # the right password before the limit forgets the earlier mistakes

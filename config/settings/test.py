@@ -15,3 +15,9 @@ WHITENOISE_USE_FINDERS = True
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405 - tests serve no static files
 # The API as `make run` serves it on a laptop (open); tests of credentials set `protected`.
 SAGA_API_MODE = "local"
+# The test servers speak plain http, as make run's production profile does (config/stack.py);
+# config/tests/test_deploy.py checks the https defaults on the base settings.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -10,8 +10,10 @@ sha256 d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64 (JSON Sc
 import copy
 import json
 import re
+import secrets
 import shlex
 import subprocess
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -127,21 +129,98 @@ def test_startup_order_and_health(compose):
 
 def test_app_environment(compose):
     app_environment = {
-        "DATABASE_URL": "postgres://saga:saga@postgres:5432/saga",
+        "DATABASE_URL": f"postgres://saga:{required('POSTGRES_PASSWORD')}@postgres:5432/saga",
         "REDIS_URL": "redis://redis:6379/0",
-        "DJANGO_DEBUG": "1",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": required("DJANGO_SECRET_KEY"),
+        "DJANGO_ALLOWED_HOSTS": "${DJANGO_ALLOWED_HOSTS:-localhost},127.0.0.1",
+        "DJANGO_SECURE_PROXY_SSL_HEADER": "${DJANGO_SECURE_PROXY_SSL_HEADER:-}",
+        "DJANGO_SECURE_SSL_REDIRECT": "${DJANGO_SECURE_SSL_REDIRECT:-1}",
+        "DJANGO_SECURE_HSTS_SECONDS": "${DJANGO_SECURE_HSTS_SECONDS:-31536000}",
+        "DJANGO_SESSION_COOKIE_SECURE": "${DJANGO_SESSION_COOKIE_SECURE:-1}",
+        "DJANGO_CSRF_COOKIE_SECURE": "${DJANGO_CSRF_COOKIE_SECURE:-1}",
         "SAGA_DEADLINE_SECONDS": "${SAGA_DEADLINE_SECONDS:-10}",
         "SAGA_FAULT_PROFILE": "${SAGA_FAULT_PROFILE:-}",
+        # the web listens on every interface of its container: the API is protected, SAGA_WDM_OPEN refused
+        "WEB_BIND": "0.0.0.0",
     }
-    for name in SERVICES - {"postgres", "redis", "flower"}:
+    for name in SERVICES - {"postgres", "redis", "migrate", "flower"}:
         service = compose["services"][name]
         assert service["build"] == ".", name
         assert service["environment"] == app_environment, name
-    # only Flower gets its credentials, from the host's environment (an empty value would lock it)
+    # the migrate service creates the first superuser (ensure_admin: this password, or a random one it prints)
+    assert compose["services"]["migrate"]["environment"] == {
+        **app_environment,
+        "DJANGO_SUPERUSER_USERNAME": "${DJANGO_SUPERUSER_USERNAME:-admin}",
+        "DJANGO_SUPERUSER_PASSWORD": "${DJANGO_SUPERUSER_PASSWORD:-}",
+    }
+    # only Flower gets its credentials, required from .env or the host's environment
     assert compose["services"]["flower"]["environment"] == {
         **app_environment,
-        "FLOWER_BASIC_AUTH": "${FLOWER_BASIC_AUTH:-admin:admin}",
+        "FLOWER_BASIC_AUTH": required("FLOWER_BASIC_AUTH", "=user:password"),
     }
+    assert compose["services"]["postgres"]["environment"] == {
+        "POSTGRES_USER": "saga",
+        "POSTGRES_PASSWORD": required("POSTGRES_PASSWORD"),
+        "POSTGRES_DB": "saga",
+    }
+
+
+def required(variable: str, example: str = "") -> str:
+    """Compose's interpolation that refuses to start while `variable` is unset or empty, saying where to set it."""
+    return f"${{{variable}:?set {variable}{example} in .env (see .env.example)}}"
+
+
+def test_debug_is_off_in_every_app_service(compose):
+    for name in SERVICES - {"postgres", "redis"}:
+        assert compose["services"][name]["environment"]["DJANGO_DEBUG"] == "0", name
+
+
+def test_no_secret_is_written_in_the_file(compose):
+    """Every secret is interpolated from .env or the environment: no literal password, key or login."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    secret = re.compile(r"SECRET|PASSWORD|AUTH")
+    for name, service in compose["services"].items():
+        for variable, value in (service.get("environment") or {}).items():
+            if secret.search(variable):
+                assert re.fullmatch(r"\$\{[A-Z_]+:[?-][^}]*\}", value), (name, variable, value)
+            if "://" in value:  # a URL's password, if any, is interpolated too
+                credentials = value.split("://", 1)[1].split("@", 1)
+                assert len(credentials) == 1 or ":" not in credentials[0] or "${" in credentials[0], (name, value)
+    assert not {"admin:admin", "saga:saga", "insecure"} & set(re.findall(r"[\w.-]+:[\w.-]+|insecure", text))
+
+
+def strings(node) -> Iterator[str]:
+    """Every string value of the parsed file (its comments are not values)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict | list):
+        for child in node.values() if isinstance(node, dict) else node:
+            yield from strings(child)
+
+
+def test_env_example_names_every_required_variable_and_env_stays_private(compose):
+    text = "\n".join(strings(compose))
+    required_variables = set(re.findall(r"\$\{([A-Z_]+):\?", text))
+    assert required_variables == {"DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH"}
+    example = (ROOT / ".env.example").read_text().splitlines()
+    set_lines = {line.split("=", 1)[0] for line in example if re.match(r"^[A-Z_]+=", line)}
+    shown = {line.lstrip("# ").split("=", 1)[0] for line in example if re.match(r"^#? ?[A-Z_]+=", line)}
+    # every required variable is a line of its own, left empty: compose refuses to start until it is filled
+    assert required_variables <= set_lines
+    assert all(f"{name}=" in example for name in required_variables)
+    # and every other variable the file reads is shown, set or commented out
+    read = set(re.findall(r"\$\{([A-Z_]+)", text)) - {"SAGA_DEADLINE_SECONDS", "SAGA_FAULT_PROFILE"}
+    assert read <= shown, read - shown
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+    assert ".env" in (ROOT / ".dockerignore").read_text().split()
+
+
+def test_flower_needs_its_credentials_for_every_page_and_its_metrics(compose):
+    flower = compose["services"]["flower"]
+    assert "--conf=config/flowerconfig.py" in argv(flower["command"])
+    assert (ROOT / "config" / "flowerconfig.py").is_file()
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
 
 
 def test_dockerfile_runs_the_app_unprivileged():
@@ -222,3 +301,47 @@ def test_the_worker_healthcheck_passes_only_while_its_node_answers(compose, cele
     assert f"{celery_worker}: OK" in answered.stdout
     assert unanswered.returncode != 0
     assert "No nodes replied within time constraint" in unanswered.stdout + unanswered.stderr
+
+
+INTERPOLATION = re.compile(r"\$\{([A-Z_]+):([?-])([^}]*)\}")
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's `${VAR:-default}` and `${VAR:?error}`, as `docker compose config` resolves them."""
+
+    def resolve(match: re.Match) -> str:
+        name, kind, rest = match.groups()
+        if variables.get(name):
+            return variables[name]
+        if kind == "?":
+            raise AssertionError(f"compose refuses to start: {rest}")
+        return rest
+
+    return INTERPOLATION.sub(resolve, value)
+
+
+def test_the_web_with_env_example_filled_in_passes_check_deploy(compose):
+    """The compose web's settings, from .env.example with its secrets filled in: nothing for check --deploy to warn."""
+    from config.tests.test_deploy import manage, settings_env
+
+    # given .env.example as a user fills it in
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    dotenv = dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z_]+=", line))
+    secrets_filled = {name: "x" + secrets.token_hex(32) for name, value in dotenv.items() if not value}
+    variables = {**dotenv, "FLOWER_BASIC_AUTH": f"ops:{secrets.token_hex(16)}", **secrets_filled}
+    web = {name: interpolate(value, variables) for name, value in compose["services"]["web"]["environment"].items()}
+    # when
+    checked = manage("check", "--deploy", "--fail-level", "WARNING", env=settings_env(**web))
+    # then
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "System check identified no issues" in checked.stdout
+    # and its API is protected, where /wdm cannot be opened without credentials (README, Security)
+    mode = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SAGA_API_MODE)", env=settings_env(**web)
+    )
+    assert mode.stdout.splitlines()[-1] == "protected", mode.stdout + mode.stderr
+    opened = manage("check", env=settings_env(**web, SAGA_WDM_OPEN="1"))
+    assert opened.returncode != 0 and "callers.E003" in opened.stderr, opened.stdout + opened.stderr
+    # and without a secret, compose itself refuses to start
+    with pytest.raises(AssertionError, match=r"set DJANGO_SECRET_KEY in \.env"):
+        interpolate(compose["services"]["web"]["environment"]["DJANGO_SECRET_KEY"], dotenv)

@@ -15,16 +15,18 @@ USER, PASSWORD = "ops", "flower-test-secret"
 
 @pytest.fixture
 def flower(celery_worker) -> Iterator[str]:
-    """`celery flower` as the Procfile starts it, on a free port, with FLOWER_BASIC_AUTH set."""
+    """`celery flower` as the Procfile starts it (with its --conf), on a free port, with FLOWER_BASIC_AUTH set."""
     port = free_port()
     process = _start(
-        ["flower", f"--port={port}", "--address=127.0.0.1"], "flower.log", FLOWER_BASIC_AUTH=f"{USER}:{PASSWORD}"
+        ["flower", "--conf=config/flowerconfig.py", f"--port={port}", "--address=127.0.0.1"],
+        "flower.log",
+        FLOWER_BASIC_AUTH=f"{USER}:{PASSWORD}",
     )
     base_url = f"http://127.0.0.1:{port}"
 
     def metrics() -> str:
         try:
-            return requests.get(f"{base_url}/metrics", timeout=2).text
+            return requests.get(f"{base_url}/metrics", auth=(USER, PASSWORD), timeout=2).text
         except requests.RequestException:
             return ""
 
@@ -54,6 +56,21 @@ def test_flower_asks_for_the_password(flower, celery_worker):
     assert (wrong.status_code, api_anonymous.status_code) == (401, 401)
     assert signed_in.status_code == 200
     assert "<title>Workers · Flower</title>" in signed_in.text and celery_worker in signed_in.text
+
+
+def test_flower_asks_for_the_password_of_its_metrics_too(flower, celery_worker):
+    """Flower 2.2.0 leaves /metrics open; config/flowerconfig.py puts it behind the same basic auth."""
+    # when
+    anonymous = requests.get(f"{flower}/metrics", timeout=10)
+    wrong = requests.get(f"{flower}/metrics", auth=(USER, "guess"), timeout=10)
+    signed_in = requests.get(f"{flower}/metrics", auth=(USER, PASSWORD), timeout=10)
+    health = requests.get(f"{flower}/healthcheck", timeout=10)
+    # then
+    assert (anonymous.status_code, anonymous.headers["WWW-Authenticate"]) == (401, 'Basic realm="flower"')
+    assert "flower_worker_online" not in anonymous.text + wrong.text
+    assert wrong.status_code == 401
+    assert signed_in.status_code == 200 and f'flower_worker_online{{worker="{celery_worker}"}} 1.0' in signed_in.text
+    assert (health.status_code, health.text) == (200, "OK")  # the probe stays open, and says nothing else
 
 
 def test_flower_lists_a_sagas_tasks_by_their_explicit_names(flower, api, usd, settings):

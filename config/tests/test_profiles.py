@@ -33,6 +33,10 @@ def test_production_turns_off_debug_task_events_and_task_lines_with_a_fresh_secr
         "FLOWER_ENABLE_EVENTS": "false",
         "SAGA_TASK_LOG_LINES": "0",
         "SAGA_EVENT_LOG_LINES": "0",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "DJANGO_SESSION_COOKIE_SECURE": "0",
+        "DJANGO_CSRF_COOKIE_SECURE": "0",
     }
     assert len(os.environ["DJANGO_SECRET_KEY"]) >= 50
 
@@ -76,3 +80,20 @@ def test_task_and_event_lines_follow_their_settings_and_access_lines_stay(
         "checkout.events": event_lines_shown,
         "config.access": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("profile", "embedded", "local"),
+    [
+        pytest.param("dev", True, True, id="dev-on-embedded-servers"),
+        pytest.param("production", True, False, id="production-on-embedded-servers"),
+        pytest.param("dev", False, False, id="dev-on-your-own-servers"),
+    ],
+)
+def test_only_the_dev_profile_on_embedded_servers_is_a_local_run(clean_env, profile, embedded, local):
+    """A local run's admin and Flower may keep admin / admin (ensure_admin --local); nothing else's."""
+    # given
+    clean_env.setenv("SAGA_PROFILE", profile)
+    stack._apply_profile()
+    # when / then
+    assert stack.local_run(embedded_database=embedded) is local
