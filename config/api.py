@@ -10,7 +10,6 @@ from rest_framework import parsers, renderers, serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils import formatting
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import Overloaded, Refused
 
@@ -37,6 +36,10 @@ ID_HELP = "1 to 64 letters, digits or . @ + - _"
 
 
 def exception_handler(exc, context):
+    # Imported here: rest_framework.views reads DEFAULT_RENDERER_CLASSES, which names this module's
+    # renderer, as it loads; imported at the top, a process whose first import is this module fails.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Overloaded):
         return overloaded_response(exc)
     if isinstance(exc, Refused):

@@ -15,7 +15,7 @@ def api_mode_default(*, embedded: bool, debug: bool, web_bind: str) -> str:
 
 def describe(*, mode: str, wdm_open: bool, batch_init: bool) -> str:
     access = (
-        "open without credentials (SAGA_API_MODE=local: this machine only, web bound to loopback)"
+        "open without credentials: SAGA_API_MODE=local, on this machine only"
         if mode == "local"
         else "protected: an API key (manage.py apikey create) or a user token (POST /auth/tokens)"
         + ("; /wdm open (SAGA_WDM_OPEN)" if wdm_open else "")

@@ -344,6 +344,17 @@ def local_run(*, embedded_database: bool) -> bool:
     return api_mode_default(embedded=embedded_database, debug=debug, web_bind=web_bind) == "local"
 
 
+def api_mode_for_processes(*, embedded_database: bool) -> bool:
+    """Say the API mode once, for every process of this run; whether it is a local run.
+
+    The processes see DATABASE_URL pointing at the embedded server, so their settings could not
+    tell a local run from a deployment on their own (ADR 0012). What the environment says wins.
+    """
+    local = local_run(embedded_database=embedded_database)
+    os.environ.setdefault("SAGA_API_MODE", "local" if local else "protected")
+    return local
+
+
 def worker_instances() -> int:
     """SAGA_WORKERS (1 by default): how many instances of each worker line of the Procfile `make run` starts."""
     value = os.environ.get("SAGA_WORKERS") or "1"
@@ -390,7 +401,7 @@ def run() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("WEB_PORT", "8088")
     os.environ.setdefault("FLOWER_PORT", "5555")
-    local = local_run(embedded_database=not os.environ.get("DATABASE_URL"))
+    local = api_mode_for_processes(embedded_database=not os.environ.get("DATABASE_URL"))
     # Flower reads FLOWER_* itself; honcho hands the whole environment to every process. An
     # empty value would lock everyone out of Flower, so it gets a default too: admin / admin
     # locally, else a password of this start's own, shown in the banner.
@@ -415,7 +426,7 @@ def run() -> int:
         # ensure_admin makes admin / admin only in a local run; elsewhere it printed a password above, once
         env = environ.Env()
         access = describe(
-            mode=env("SAGA_API_MODE", default="") or ("local" if local else "protected"),
+            mode=os.environ["SAGA_API_MODE"],
             wdm_open=env.bool("SAGA_WDM_OPEN", default=False),
             batch_init=env.bool("SAGA_BATCH_INIT", default=False),
         )

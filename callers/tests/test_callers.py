@@ -196,3 +196,21 @@ def test_only_make_run_on_a_laptop_defaults_to_the_open_mode(embedded, debug, bi
 def test_readyz_says_who_may_call(db, protected, settings):
     settings.SAGA_WDM_OPEN = True
     assert client_with().get("/readyz").json()["access"] == {"mode": "protected", "wdmOpen": True, "batchInit": False}
+
+
+def test_the_apikey_command_loads_in_a_fresh_process():
+    """Its first import of ours is config.api, which DRF's views module names back while it loads."""
+    import subprocess
+    import sys
+
+    from config import stack
+
+    answer = subprocess.run(
+        [sys.executable, "manage.py", "apikey", "--help"],
+        cwd=stack.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert "Create, list or revoke service API keys" in answer.stdout

@@ -12,7 +12,9 @@ from config import stack
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in {"SAGA_PROFILE", "DJANGO_SECRET_KEY"} | {name for p in stack.PROFILES.values() for name in p}:
+    for name in {"SAGA_PROFILE", "DJANGO_SECRET_KEY", "SAGA_API_MODE", "WEB_BIND"} | {
+        name for p in stack.PROFILES.values() for name in p
+    }:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -97,3 +99,31 @@ def test_only_the_dev_profile_on_embedded_servers_is_a_local_run(clean_env, prof
     stack._apply_profile()
     # when / then
     assert stack.local_run(embedded_database=embedded) is local
+
+
+@pytest.mark.parametrize(
+    ("profile", "bind", "mode"),
+    [
+        pytest.param("dev", "127.0.0.1", "local", id="dev"),
+        pytest.param("production", "127.0.0.1", "protected", id="production"),
+        pytest.param("dev", "0.0.0.0", "protected", id="dev-bound-to-every-interface"),
+    ],
+)
+def test_make_run_tells_its_processes_the_api_mode_which_their_settings_follow(clean_env, profile, bind, mode):
+    # given: make run on its embedded servers
+    clean_env.setenv("SAGA_PROFILE", profile)
+    clean_env.setenv("WEB_BIND", bind)
+    stack._apply_profile()
+    # when
+    stack.api_mode_for_processes(embedded_database=True)
+    # then: the web and the workers, which see DATABASE_URL set to the embedded server, load that mode
+    probe = "import django; django.setup(); from django.conf import settings; print(settings.SAGA_API_MODE)"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/saga",
+        "DJANGO_SECRET_KEY": "x" * 50,
+    }
+    loaded = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert os.environ["SAGA_API_MODE"] == mode
+    assert loaded.stdout.split()[-1] == mode
