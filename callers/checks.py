@@ -7,6 +7,8 @@ Tagged "saga" as well, so that gunicorn and the workers refuse to start (config/
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from .throttles import parse_rate
+
 
 @register(Tags.security, "saga")  # "saga": the web and the workers refuse to start (config.checks)
 def open_modes(app_configs=None, **kwargs) -> list[Error]:
@@ -31,4 +33,16 @@ def open_modes(app_configs=None, **kwargs) -> list[Error]:
                 id="callers.E003",
             )
         )
+    for route_class, rate in settings.SAGA_THROTTLE_RATES.items():
+        try:
+            count, _ = parse_rate(rate)
+            assert count > 0
+        except (ValueError, KeyError, IndexError, AssertionError):
+            errors.append(
+                Error(
+                    f"The throttle rate of {route_class!r} is {rate!r}.",
+                    hint="A positive number of requests per s, min, h or d, as 600/min.",
+                    id="callers.E004",
+                )
+            )
     return errors

@@ -122,6 +122,7 @@ REST_FRAMEWORK = {
         "callers.authentication.OperatorSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["callers.permissions.Scoped"],
+    "DEFAULT_THROTTLE_CLASSES": ["callers.throttles.CallerThrottle"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "VIEW_NAME_FUNCTION": "config.api.view_name",
@@ -165,6 +166,16 @@ SAGA_WDM_OPEN = env.bool("SAGA_WDM_OPEN", default=False)
 # seed 004's batch_init routes (they overwrite real orders, accounts and prices): 404 unless on.
 SAGA_BATCH_INIT = env.bool("SAGA_BATCH_INIT", default=False)
 SAGA_USER_TOKEN_SECONDS = env.int("SAGA_USER_TOKEN_SECONDS", default=86400)
+# Each caller's share (callers/throttles.py): requests per window, per route class, counted in
+# Redis across web processes; a service key, a user, or (open modes) a client address is a caller.
+# The defaults sit above what one benchmark client sends on a fast machine (~125 checkouts/s).
+SAGA_THROTTLE = env.bool("SAGA_THROTTLE", default=True)
+SAGA_THROTTLE_RATES = {
+    "place": env("SAGA_THROTTLE_PLACE", default="12000/min"),  # orders:place: orders, items, checkouts
+    "money": env("SAGA_THROTTLE_MONEY", default="12000/min"),  # points:move, points:mint
+    "read": env("SAGA_THROTTLE_READ", default="60000/min"),
+    "manage": env("SAGA_THROTTLE_MANAGE", default="1200/min"),  # stock, batch_init, user tokens
+}
 
 # --- Redis and Celery -----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default=embedded_redis_url() or "redis://127.0.0.1:6379/0")
