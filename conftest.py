@@ -70,15 +70,16 @@ def _celery_env(**extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gunicorn_serving(log_path: Path, *, threads: int) -> Iterator[int]:
+def gunicorn_serving(log_path: Path, *, threads: int, **env: str) -> Iterator[int]:
     """The web process as the Procfile starts it (its settings file, one worker of `threads`), on the
-    test database; its output in `log_path`. Yields its port once it answers /healthz."""
+    test database, with `env` added to its environment; its output in `log_path`. Yields its port once
+    it answers /healthz."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads)]
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            command, env=_celery_env(DJANGO_ALLOWED_HOSTS="127.0.0.1"), stdout=log, stderr=subprocess.STDOUT
+            command, env=_celery_env(DJANGO_ALLOWED_HOSTS="127.0.0.1", **env), stdout=log, stderr=subprocess.STDOUT
         )
 
     def answers() -> bool:
