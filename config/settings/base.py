@@ -260,6 +260,9 @@ SAGA_ADMISSION_MAX_INFLIGHT = env.int("SAGA_ADMISSION_MAX_INFLIGHT", default=100
 # web process keeps this many threads that waiting checkouts may not take, for short requests.
 SAGA_WEB_QUEUE_SECONDS = env.float("SAGA_WEB_QUEUE_SECONDS", default=0.5)
 SAGA_WEB_RESERVED_THREADS = env.int("SAGA_WEB_RESERVED_THREADS", default=16)
+# Event streams (GET /events/stream) each web process keeps open at once; one more is 503. Unset: a
+# quarter of its threads (32 of 128), which with the waiting checkouts still leaves the reserved ones.
+SAGA_SSE_MAX_STREAMS = env.int("SAGA_SSE_MAX_STREAMS", default=None)
 
 # One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.
 LOG_FORMAT = env("LOG_FORMAT", default="json")
