@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from callers.models import Scope
 from callers.permissions import account_check, owned
+from config.api import RETRY_AFTER, OverloadedOut
 from orders.models import Order
 
 from . import selectors
@@ -93,13 +94,16 @@ class EventsStreamApi(APIView):
     without one, from now (an end user names one of their orders). Each message has the event's id
     (so `Last-Event-ID` resumes), its type as the SSE event name, and the JSON of GET /events as
     data. A stream ends after `?seconds=` (1 to 300, default 300); EventSource clients reconnect by
-    themselves and resume."""
+    themselves and resume. Each web process keeps SAGA_SSE_MAX_STREAMS open; one more is answered 503
+    with Retry-After by the door (config/door.py), before this view."""
 
     scopes = {"GET": Scope.READ}
     renderer_classes = [JSONRenderer]
     content_negotiation_class = AnyAcceptNegotiation
 
-    @extend_schema(parameters=[StreamQuery], responses={(200, "text/event-stream"): str})
+    @extend_schema(
+        parameters=[StreamQuery, RETRY_AFTER], responses={(200, "text/event-stream"): str, 503: OverloadedOut}
+    )
     def get(self, request):
         query = StreamQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -13,20 +13,31 @@ POST /wdm/orders/checkout/<id>):
   starts are answered 503 OVERLOADED at once until one request is served without waiting.
   Other requests (probes, reads, payments) pass: they are short, and what an operator needs.
 * **Threads kept free.** A /wdm checkout holds its thread until its attempt settles. Each web
-  process lets at most threads - SAGA_WEB_RESERVED_THREADS checkouts wait at once; one more is
-  answered 503 OVERLOADED, so the reserved threads always serve probes and short requests.
+  process lets at most threads - SAGA_WEB_RESERVED_THREADS checkouts wait at once (event streams,
+  below, included); one more is answered 503 OVERLOADED, so the reserved threads always serve
+  probes and short requests.
 * **A full budget.** admission_full() answers, from Redis or from what this process heard
   from it in the last 50 ms, what admission_acquire would: no Django, no database read.
 
-Every refusal happens before anything is created or charged, and is counted with admission
-control's refusals (`/readyz`, the dashboard). Outside gunicorn (runserver, the test server)
-nothing is measured and there is no thread count: the door only asks the budget.
+Event streams (GET /events/stream) hold their thread too, for up to 300 s: each process keeps
+at most SAGA_SSE_MAX_STREAMS of them open (a quarter of its threads unless set), and they count
+with the waiting checkouts against threads - SAGA_WEB_RESERVED_THREADS, so that together they
+never take the reserved threads either. One more stream is answered 503 before Django; a
+stream's place is given back when the server closes its answer, however it ended.
+
+Every refusal happens before anything is created or charged; those of saga starts are counted
+with admission control's refusals (`/readyz`, the dashboard), a stream's are not (it starts no
+saga). Outside gunicorn (runserver; Django's test server does not load this module) nothing is
+measured and there is no thread count: the door only asks the budget, and caps streams at
+STREAMS_OUTSIDE_GUNICORN unless SAGA_SSE_MAX_STREAMS is set.
 """
 
 import json
+import math
 import re
 import threading
 import time
+from urllib.parse import parse_qs
 
 from django.conf import settings
 from gunicorn.workers.gthread import ThreadWorker
@@ -40,6 +51,10 @@ RETRY_AFTER_SECONDS = 1  # the web's own queue drains in well under a second onc
 QUEUE_INTERVAL_SECONDS = 2.0  # waits above SAGA_WEB_QUEUE_SECONDS this long, without a break, are a standing queue
 STARTS_A_SAGA = re.compile(r"^/(orders|wdm/orders/checkout/(?P<order_id>[^/]+))$")
 WAITS_FOR_OUTCOME = "order_id"  # the group STARTS_A_SAGA names for the /wdm checkout
+STREAM = "/events/stream"  # server-sent events (checkout/apis.py): a thread each until the stream ends
+STREAM_SECONDS = 300  # checkout.serializers.STREAM_SECONDS (not imported: this module loads before Django's apps)
+STREAM_SHARE = 4  # unless SAGA_SSE_MAX_STREAMS says otherwise, a quarter of a process' threads may stream ...
+STREAMS_OUTSIDE_GUNICORN = 32  # ... and where there is no thread count, as many as in the Procfile's 128
 
 _request = threading.local()  # waited: how long the request this thread handles was queued for it (s)
 _threads: int | None = None  # this web process' thread count, once a gunicorn worker runs it
@@ -80,6 +95,7 @@ class Door:
         self.app = app
         self._lock = threading.Lock()
         self._waiting = 0
+        self._streams: dict[object, float] = {}  # each open event stream: when it ends by its ?seconds= (monotonic)
         self._above_since: float | None = None  # since when every request waited longer than the target
 
     def _standing_queue(self) -> float | None:
@@ -105,14 +121,24 @@ class Door:
 
     @property
     def waiting_limit(self) -> int | None:
-        """How many checkouts of this process may wait at once; None outside gunicorn."""
+        """How many checkouts and event streams of this process may hold a thread at once; None outside gunicorn."""
         if _threads is None:
             return None
         return max(1, _threads - settings.SAGA_WEB_RESERVED_THREADS)
 
+    @property
+    def stream_limit(self) -> int:
+        """How many event streams this process keeps open at once."""
+        if settings.SAGA_SSE_MAX_STREAMS is not None:
+            return settings.SAGA_SSE_MAX_STREAMS
+        return STREAMS_OUTSIDE_GUNICORN if _threads is None else max(1, _threads // STREAM_SHARE)
+
     def __call__(self, environ, start_response):
         waited = self._standing_queue()
-        route = STARTS_A_SAGA.match(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        if path == STREAM:
+            return self._stream(environ, start_response)
+        route = STARTS_A_SAGA.match(path)
         if route is None or environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
         order_id = route.group(WAITS_FOR_OUTCOME)
@@ -125,17 +151,56 @@ class Door:
             return self.app(environ, start_response)
         limit = self.waiting_limit
         with self._lock:
-            if limit is not None and self._waiting >= limit:
-                full = True
-            else:
-                full, self._waiting = False, self._waiting + 1
+            waiting, streams = self._waiting, len(self._streams)
+            full = limit is not None and waiting + streams >= limit
+            if not full:
+                self._waiting += 1
         if full:
-            return self._refuse(start_response, order_id, f"{limit} checkouts already wait in this web process")
+            reason = f"{waiting} checkouts already wait in this web process"
+            return self._refuse(
+                start_response, order_id, reason + (f", {streams} event streams are open" if streams else "")
+            )
         try:
             return self.app(environ, start_response)  # Django's answer is complete when it returns
         finally:
             with self._lock:
                 self._waiting -= 1
+
+    def _stream(self, environ, start_response):
+        """An event stream takes a place until the server closes its answer, or is answered 503 at once."""
+        token, now = object(), time.monotonic()
+        with self._lock:
+            refusal = self._streams_full(now)
+            if refusal is None:
+                self._streams[token] = now + _stream_seconds(environ.get("QUERY_STRING", ""))
+        if refusal is not None:
+            return self._answer(start_response, None, refusal)
+
+        def release() -> None:
+            with self._lock:
+                self._streams.pop(token, None)
+
+        try:
+            answer = self.app(environ, start_response)
+        except BaseException:
+            release()
+            raise
+        return _Holding(answer, release)
+
+    def _streams_full(self, now: float) -> Overloaded | None:
+        """Why one more stream may not open in this process, if it may not (called under the lock)."""
+        streams, limit = len(self._streams), self.waiting_limit
+        if streams >= self.stream_limit:
+            # when the first place frees by itself: the stream due to end first (a client that leaves frees one sooner)
+            retry_after = max(1, math.ceil(min(self._streams.values(), default=now + STREAM_SECONDS) - now))
+            reason = f"{streams} event streams are open in this web process, its most"
+        elif limit is not None and self._waiting + streams >= limit:
+            retry_after = RETRY_AFTER_SECONDS
+            reason = f"{self._waiting} checkouts wait and {streams} event streams are open in this web process"
+        else:
+            return None
+        detail = f"At capacity: {reason}. Retry after {retry_after} s."
+        return Overloaded(retry_after=retry_after, detail=detail)
 
     def _refuse(self, start_response, order_id: str | None, reason: str) -> list[bytes]:
         """Turned away for the web's own reason: counted with admission control's refusals."""
@@ -156,3 +221,30 @@ class Door:
             ],
         )
         return [payload]
+
+
+def _stream_seconds(query_string: str) -> int:
+    """How long a stream asked to last (`?seconds=`, 1 to STREAM_SECONDS); the default for anything else."""
+    asked = parse_qs(query_string).get("seconds", [""])[-1].strip()
+    seconds = int(asked) if asked.isascii() and asked.isdigit() else 0
+    return seconds if 1 <= seconds <= STREAM_SECONDS else STREAM_SECONDS
+
+
+class _Holding:
+    """An answer whose request holds a place until the server closes it: PEP 3333 servers call close()
+    whether the body was sent in full, the client left, the app raised while it was sent, or it was never
+    iterated at all (gunicorn in a `finally`), so the place cannot leak."""
+
+    def __init__(self, answer, release) -> None:
+        self._answer, self._release = answer, release
+
+    def __iter__(self):
+        return iter(self._answer)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._answer, "close", None)
+            if close is not None:
+                close()  # Django's response: its generator, request_finished (the database connection)
+        finally:
+            self._release()

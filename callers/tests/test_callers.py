@@ -214,3 +214,29 @@ def test_the_apikey_command_loads_in_a_fresh_process():
     )
     assert answer.returncode == 0, answer.stderr
     assert "Create, list or revoke service API keys" in answer.stdout
+
+
+def test_the_local_mode_answers_only_to_this_machines_names(db, settings):
+    """A page whose name an attacker rebinds to 127.0.0.1 (DNS rebinding) sends that name as Host."""
+    import os
+    import subprocess
+    import sys
+
+    # given: the settings of make run's dev profile
+    probe = "import django; django.setup(); from django.conf import settings; print(settings.ALLOWED_HOSTS)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", "DJANGO_DEBUG": "1"}
+    env.pop("DJANGO_ALLOWED_HOSTS", None)
+    loaded = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert loaded.stdout.splitlines()[-1] == "['127.0.0.1', 'localhost', '[::1]']"
+    # when: a rebound page posts to the open API under its own name
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+    rebound = client_with().post(
+        "/points",
+        {"userId": "mallory", "point": 5},
+        format="json",
+        HTTP_HOST="evil.example:8088",
+        HTTP_ORIGIN="http://evil.example:8088",
+    )
+    # then
+    assert rebound.status_code == 400
+    assert PointAccount.objects.count() == 0

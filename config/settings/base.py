@@ -22,7 +22,9 @@ env = environ.Env()
 LOCAL = "DATABASE_URL" not in env
 DEBUG = env.bool("DJANGO_DEBUG", default=LOCAL)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only" if DEBUG else environ.Env.NOTSET)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"] if DEBUG else [])
+# With DEBUG on, this machine's own names only: a page on another site whose name it rebinds to
+# 127.0.0.1 (DNS rebinding) sends its own name as Host, and gets a 400 instead of the open API.
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -271,6 +273,9 @@ SAGA_ADMISSION_MAX_INFLIGHT = env.int("SAGA_ADMISSION_MAX_INFLIGHT", default=100
 # web process keeps this many threads that waiting checkouts may not take, for short requests.
 SAGA_WEB_QUEUE_SECONDS = env.float("SAGA_WEB_QUEUE_SECONDS", default=0.5)
 SAGA_WEB_RESERVED_THREADS = env.int("SAGA_WEB_RESERVED_THREADS", default=16)
+# Event streams (GET /events/stream) each web process keeps open at once; one more is 503. Unset: a
+# quarter of its threads (32 of 128), which with the waiting checkouts still leaves the reserved ones.
+SAGA_SSE_MAX_STREAMS = env.int("SAGA_SSE_MAX_STREAMS", default=None)
 
 # One JSON object a line (`json`), or a human-readable line (`plain`); see config/logs.py.
 LOG_FORMAT = env("LOG_FORMAT", default="json")
