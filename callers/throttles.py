@@ -60,7 +60,7 @@ class CallerThrottle(BaseThrottle):
         try:
             with redis_client().pipeline(transaction=False) as pipe:
                 count, _ = pipe.incr(key).expire(key, period + 1).execute()
-        except RedisError as error:
+        except (RedisError, OSError) as error:
             log.warning("throttle not counted (Redis: %s); request let through", error)
             return True
         self.seconds_left = period - now % period

@@ -8,9 +8,9 @@ docs/adr/0001. The sweep lock only saves work: everything a sweep does is idempo
 """
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 
 import redis
 from django.conf import settings
@@ -23,9 +23,21 @@ class LockTimeout(Exception):
     """Another transition held the order's lock for longer than we wait; the task retries."""
 
 
-@cache
+_client: redis.Redis | None = None
+_client_lock = threading.Lock()
+
+
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    """This process's one client. Made under a lock: functools.cache let threads that asked at once
+    each build one, and a client nobody kept (`redis_client().pipeline()` keeps only its pool) was
+    collected at once, and its `__del__` closed the pool's sockets under the pipeline still using
+    them ("Bad file descriptor", a 500 on a web process's first burst)."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return _client
 
 
 @contextmanager
