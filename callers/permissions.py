@@ -34,6 +34,15 @@ def _cross_site(request) -> bool:
     return urlsplit(origin).netloc != request.get_host()
 
 
+def required_scope(view, method: str) -> str | None:
+    """The scope `method` needs on `view`; HEAD and OPTIONS need what the view's GET (or else its first
+    method) needs. None: the view names none, and no one may call it."""
+    scopes = getattr(view, "scopes", {})
+    if method in ("HEAD", "OPTIONS"):
+        return scopes.get("GET") or next(iter(scopes.values()), None)
+    return scopes.get(method)
+
+
 class Scoped(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not hasattr(view, request.method.lower()):
@@ -46,8 +55,7 @@ class Scoped(BasePermission):
                 # Open mode has no credentials for a browser to forget: refuse what another site's page sends.
                 raise PermissionDenied("Cross-site requests are refused.")
             request.user = caller = OPEN
-        scopes = getattr(view, "scopes", {})
-        scope = scopes.get(request.method) or (scopes.get("GET") if request.method in ("HEAD", "OPTIONS") else None)
+        scope = required_scope(view, request.method)
         if scope is None or scope not in caller.scopes:
             raise PermissionDenied(f"This needs the {scope or 'operator'} scope.")
         return True

@@ -21,6 +21,7 @@ from checkout.locks import redis_client
 
 from .authentication import Caller
 from .models import Scope
+from .permissions import required_scope
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ class CallerThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         if not settings.SAGA_THROTTLE:
             return True
-        scopes = getattr(view, "scopes", {})
-        route_class = ROUTE_CLASS.get(scopes.get(request.method) or scopes.get("GET"))
+        route_class = ROUTE_CLASS.get(required_scope(view, request.method))
         if route_class is None:
             return True
         limit, period = parse_rate(settings.SAGA_THROTTLE_RATES[route_class])

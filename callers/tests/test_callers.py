@@ -240,3 +240,9 @@ def test_the_local_mode_answers_only_to_this_machines_names(db, settings):
     # then
     assert rebound.status_code == 400
     assert PointAccount.objects.count() == 0
+
+
+def test_options_of_a_post_only_route_needs_what_its_post_needs(db, protected):
+    assert client_with().options("/wdm/payment/create_user").status_code == 401
+    assert client_with(service_key(Scope.READ)).options("/wdm/payment/create_user").status_code == 403
+    assert client_with(service_key(Scope.POINTS_MINT)).options("/wdm/payment/create_user").status_code == 200
