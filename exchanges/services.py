@@ -105,6 +105,8 @@ def exchange_apply(
 
     def take(exchange: Exchange) -> None:  # fills in no field of the record
         taking = sorted(units_by_currency.items())
+        if not taking:
+            return  # an order without items (a /wdm order checked out empty) takes nothing; `IN ()` is no SQL
         # Lock every currency first, in a fixed order (two exchanges never deadlock), and check
         # them all: a refusal has written nothing. The locks hold until commit.
         stock = dict(
