@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from callers.models import Scope
 from callers.permissions import account_check
 from config.api import ID_PATTERN, RETRY_AFTER, overloaded_response
+from config.api import exception_handler as api_exception_handler
 from config.errors import Overloaded
 from exchanges import services as stock
 from exchanges.models import Currency
@@ -146,6 +147,31 @@ def _users_order(request, order_id: int, *, private: bool = False) -> int:
     return order_id
 
 
+def wdm_exception_handler(exc, context):
+    """The API's exception handling, every error then in this dialect's shape: `{"error", "detail"}`.
+
+    DRF answers `{"detail"}`, or `{field: [messages]}` for a validation error; here `error` is the
+    exception's code (NOT_FOUND, INVALID, NOT_AUTHENTICATED, THROTTLED, ...) and `detail` one line.
+    Headers (WWW-Authenticate, Retry-After) are DRF's.
+    """
+    response = api_exception_handler(exc, context)
+    if response is None or "error" in response.data:
+        return response
+    code = "UNAVAILABLE" if response.status_code == 503 else getattr(exc, "default_code", "error").upper()
+    response.data = {"error": code, "detail": _one_line(response.data)}
+    return response
+
+
+def _one_line(data) -> str:
+    if isinstance(data, dict):
+        if set(data) == {"detail"}:
+            return _one_line(data["detail"])
+        return "; ".join(f"{field}: {_one_line(messages)}" for field, messages in data.items())
+    if isinstance(data, list):
+        return " ".join(_one_line(message) for message in data)
+    return str(data)
+
+
 class WdmView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = []
@@ -154,6 +180,9 @@ class WdmView(APIView):
         if isinstance(exc, ObjectDoesNotExist):
             exc = NotFound(str(exc) or "not found")
         return super().handle_exception(exc)
+
+    def get_exception_handler(self):
+        return wdm_exception_handler
 
 
 # --- payment ---------------------------------------------------------------------------------
