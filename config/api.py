@@ -5,7 +5,7 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import parsers, renderers, serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
@@ -76,8 +76,35 @@ RETRY_AFTER = OpenApiParameter(
 )
 
 
+INT64 = (-(2**63), 2**63 - 1)
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": 64, "pattern": ID_PATTERN},
+            {"type": "integer", "minimum": INT64[0], "maximum": INT64[1], "description": "read as its digits"},
+        ]
+    }
+)
+class _IdField(serializers.RegexField):
+    """An id: a string, or a JSON integer read as its digits (`42` is "42"); not `1.5`, `true` or `1e400`.
+
+    DRF's CharField would read any number as its text ("1.5"), which no schema can say; an integer
+    of 64 bits is what a client that keeps ids as numbers sends.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            if not INT64[0] <= data <= INT64[1]:
+                self.fail("invalid")
+        elif not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def IdField(**kwargs) -> serializers.RegexField:
-    return serializers.RegexField(
+    return _IdField(
         ID_PATTERN, max_length=64, error_messages={"invalid": f"Use {ID_HELP}."}, help_text=ID_HELP, **kwargs
     )
 
