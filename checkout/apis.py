@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from callers.models import Scope
 from callers.permissions import account_check, owned
+from config.schema import ErrorOut
 from orders.models import Order
 
 from . import selectors
@@ -26,7 +27,7 @@ class EventsApi(APIView):
 
     scopes = {"GET": Scope.READ}
 
-    @extend_schema(parameters=[EventsQuery], responses=EventMessageOut(many=True))
+    @extend_schema(parameters=[EventsQuery], responses={200: EventMessageOut(many=True), 404: ErrorOut})
     def get(self, request):
         query = EventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -99,7 +100,7 @@ class EventsStreamApi(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = AnyAcceptNegotiation
 
-    @extend_schema(parameters=[StreamQuery], responses={(200, "text/event-stream"): str})
+    @extend_schema(parameters=[StreamQuery], responses={(200, "text/event-stream"): str, 404: ErrorOut})
     def get(self, request):
         query = StreamQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -63,7 +63,9 @@ def overloaded_response(exc: Overloaded, **body) -> Response:
 
 
 class OverloadedOut(serializers.Serializer):
-    error = serializers.CharField(help_text="OVERLOADED")
+    """503: at capacity (`error` OVERLOADED, with Retry-After), or the database does not answer (no `error`)."""
+
+    error = serializers.CharField(required=False, help_text="OVERLOADED")
     detail = serializers.CharField()
 
 
