@@ -50,6 +50,15 @@ exclude-path-regex = "/batch_init/|^/auth/tokens$"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx",
 ]
+
+# The stateful phase carries an order id from one answer into the next request without checking it against
+# the target's schema: /wdm's order 0 (batch_init's first) into `GET /events?orderId=0`, which the schema
+# documents as at least 1 (checkout/tests/test_apis.py holds the 400): the documented answer to what the
+# schema refuses, taken by schemathesis for a valid request.
+[[operations]]
+include-method = "GET"
+include-path = "/events"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 """
 
 
