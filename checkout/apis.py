@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from callers.models import Scope
 from callers.permissions import account_check, owned
 from config.api import RETRY_AFTER, OverloadedOut
+from config.schema import ErrorOut
 from orders.models import Order
 
 from . import selectors
@@ -27,7 +28,7 @@ class EventsApi(APIView):
 
     scopes = {"GET": Scope.READ}
 
-    @extend_schema(parameters=[EventsQuery], responses=EventMessageOut(many=True))
+    @extend_schema(parameters=[EventsQuery], responses={200: EventMessageOut(many=True), 404: ErrorOut})
     def get(self, request):
         query = EventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -102,7 +103,8 @@ class EventsStreamApi(APIView):
     content_negotiation_class = AnyAcceptNegotiation
 
     @extend_schema(
-        parameters=[StreamQuery, RETRY_AFTER], responses={(200, "text/event-stream"): str, 503: OverloadedOut}
+        parameters=[StreamQuery, RETRY_AFTER],
+        responses={(200, "text/event-stream"): str, 404: ErrorOut, 503: OverloadedOut},
     )
     def get(self, request):
         query = StreamQuery(data=request.query_params)

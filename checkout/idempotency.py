@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from .models import IdempotentRequest
@@ -20,6 +21,20 @@ from .models import IdempotentRequest
 HEADERS = ("Idempotency-Key", "X-Request-Id")
 MAX_KEY_LENGTH = 200
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class KeyTooLong(APIException):
+    status_code = 400
+    default_code = "idempotency_key_too_long"
+    default_detail = f"An Idempotency-Key has at most {MAX_KEY_LENGTH} characters."
+
+
+class KeyReused(APIException):
+    """Raised, not answered: each dialect's exception handling gives it that dialect's error shape."""
+
+    status_code = 422
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body."
 
 
 def idempotent(handler):
@@ -31,7 +46,7 @@ def idempotent(handler):
         if key is None:
             return handler(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
-            return Response({"detail": f"An Idempotency-Key has at most {MAX_KEY_LENGTH} characters."}, status=400)
+            raise KeyTooLong()
         fingerprint = hashlib.sha256(request.body).hexdigest()
         caller = getattr(request.user, "throttle_key", "open:open")
         scope = {
@@ -54,12 +69,18 @@ def idempotent(handler):
             record.save(update_fields=["status_code", "response"])
             return response
 
+    wrapper.idempotent = True
     return wrapper
+
+
+def is_idempotent(view) -> bool:
+    """Whether a view's POST honours Idempotency-Key (for the schema: config/schema.py)."""
+    return any(getattr(getattr(view, name, None), "idempotent", False) for name in ("post", "create"))
 
 
 def _replay(first: IdempotentRequest, fingerprint: str) -> Response:
     if first.fingerprint != fingerprint:
-        return Response({"detail": "This Idempotency-Key was already used with a different request body."}, status=422)
+        raise KeyReused()
     headers = {REPLAYED_HEADER: "true"}
     if first.response.get("location"):
         headers["Location"] = first.response["location"]

@@ -11,7 +11,7 @@ class ParticipantRecordOut(serializers.ModelSerializer):
     orderId = serializers.IntegerField(source="order_id")
     sagaId = serializers.IntegerField(source="saga_id")
     createdAt = serializers.DateTimeField(source="created_at")
-    compensatedAt = serializers.DateTimeField(source="compensated_at")
+    compensatedAt = serializers.DateTimeField(source="compensated_at", allow_null=True)
 
     class Meta:
         fields = ["id", "orderId", "sagaId", "status", "reason", "createdAt", "compensatedAt"]
@@ -51,8 +51,10 @@ class DeadlineOut(serializers.ModelSerializer):
     sagaId = serializers.IntegerField(source="id")
     orderId = serializers.IntegerField(source="order_id")
     deadline = serializers.DateTimeField(source="deadline_at")
-    decidedAt = serializers.DateTimeField(source="decided_at")
-    compensatedAt = serializers.DateTimeField(source="compensated_at")
+    decidedAt = serializers.DateTimeField(source="decided_at", allow_null=True, help_text="Null while PENDING.")
+    compensatedAt = serializers.DateTimeField(
+        source="compensated_at", allow_null=True, help_text="When every compensation had run; null until then."
+    )
 
     class Meta:
         model = Saga

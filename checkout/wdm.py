@@ -10,7 +10,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from callers.models import Scope
 from callers.permissions import account_check
 from config.api import ID_PATTERN, RETRY_AFTER, overloaded_response
+from config.api import exception_handler as api_exception_handler
 from config.errors import Overloaded
 from exchanges import services as stock
 from exchanges.models import Currency
@@ -35,6 +36,7 @@ from .services import checkout_order, order_start_empty
 
 MAX_AMOUNT = 10**12
 MAX_BATCH = 1_000_000
+KEY_PATTERN = r"^[0-9]{1,18}$"  # an order's or an item's id
 REASONS = {
     "OUT_OF_STOCK": "an item is out of stock",
     "POINT_LIMIT": "insufficient credit",
@@ -75,12 +77,26 @@ class NewOrderOut(serializers.Serializer):
     order_id = serializers.CharField()
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 2,
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "description": "[item_id (a string), quantity (an integer)]",
+        },
+    }
+)
+class ItemLinesField(serializers.ListField):
+    """`[[item_id, quantity], ...]`: seed 004's pairs of a string and an integer."""
+
+
 class WdmOrderOut(serializers.Serializer):
     order_id = serializers.CharField()
     paid = serializers.BooleanField()
-    items = serializers.ListField(
-        child=serializers.ListField(child=serializers.CharField()), help_text="[[item_id, quantity], ...]"
-    )
+    items = ItemLinesField(help_text="[[item_id, quantity], ...]")
     user_id = serializers.CharField()
     total_cost = serializers.IntegerField()
 
@@ -97,7 +113,14 @@ class CheckoutOut(serializers.Serializer):
 
 
 class RefusedOut(serializers.Serializer):
-    error = serializers.CharField(help_text="OUT_OF_STOCK, POINT_LIMIT, UNKNOWN_ACCOUNT, UNKNOWN_ITEM, DEADLINE, ...")
+    """Every error of the /wdm dialect (but a 413, answered before any view: `{"detail"}`)."""
+
+    error = serializers.CharField(
+        help_text="A business rule's (OUT_OF_STOCK, POINT_LIMIT, ORDER_PAID, CHECKOUT_IN_PROGRESS, ...; a checkout's "
+        "UNKNOWN_ACCOUNT, UNKNOWN_ITEM, DEADLINE, OPERATOR), or NOT_FOUND, INVALID, NOT_AUTHENTICATED, "
+        "AUTHENTICATION_FAILED, PERMISSION_DENIED, METHOD_NOT_ALLOWED, THROTTLED, IDEMPOTENCY_KEY_TOO_LONG, "
+        "IDEMPOTENCY_KEY_REUSED, UNAVAILABLE (the database does not answer)"
+    )
     detail = serializers.CharField()
 
 
@@ -106,14 +129,35 @@ class CheckoutRefusedOut(CheckoutOut, RefusedOut):
 
 
 class CheckoutUnavailableOut(RefusedOut):
-    """503: OVERLOADED (nothing started; see Retry-After) or NOT_SETTLED (the attempt outlived its deadline)."""
+    """503: OVERLOADED (nothing started; see Retry-After), NOT_SETTLED (the attempt outlived its deadline), or
+    UNAVAILABLE (the database does not answer; without order_id)."""
 
-    order_id = serializers.CharField()
+    order_id = serializers.CharField(required=False)
 
 
-def _documented(ok: type[serializers.Serializer], extra: dict | None = None) -> object:
-    """Every /wdm route: no body; its answer, and a 400 / 404 that name what went wrong."""
-    return extend_schema(request=None, responses={200: ok, 400: RefusedOut, 404: RefusedOut, **(extra or {})})
+def _number_in(name: str, *, maximum: int, minimum: int = 0) -> OpenApiParameter:
+    """A path segment that `_number` reads: a whole number in [minimum, maximum]."""
+    schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
+    return OpenApiParameter(name, schema, OpenApiParameter.PATH, description="A whole number (digits).")
+
+
+def _key_in(name: str) -> OpenApiParameter:
+    """A path segment that `_key` reads: an order's or an item's id, digits."""
+    return OpenApiParameter(name, {"type": "string", "pattern": KEY_PATTERN}, OpenApiParameter.PATH)
+
+
+def _user_in(name: str = "user_id") -> OpenApiParameter:
+    """A path segment that `_user` reads: an account id."""
+    return OpenApiParameter(name, {"type": "string", "pattern": ID_PATTERN}, OpenApiParameter.PATH)
+
+
+def _documented(ok, *parameters: OpenApiParameter, refusals: tuple[int, ...] = (), extra: dict | None = None):
+    """Every /wdm route: no body, its path segments' types, its answer and the refusals its own rules give.
+
+    What every route may answer besides (401, 403, 404 for an unknown id, 429, 503 ...) config/schema.py adds.
+    """
+    responses = {200: ok, **{status: RefusedOut for status in refusals}, **(extra or {})}
+    return extend_schema(request=None, parameters=list(parameters), responses=responses)
 
 
 def _number(value: str, name: str, *, maximum: int, minimum: int = 0) -> int:
@@ -125,7 +169,7 @@ def _number(value: str, name: str, *, maximum: int, minimum: int = 0) -> int:
 
 def _key(value: str, what: str) -> int:
     """An order or item id: digits, or the thing does not exist (404)."""
-    if not re.fullmatch(r"[0-9]{1,18}", value):
+    if not re.fullmatch(KEY_PATTERN, value):
         raise NotFound(f"{what} {value!r} not found")
     return int(value)
 
@@ -146,6 +190,31 @@ def _users_order(request, order_id: int, *, private: bool = False) -> int:
     return order_id
 
 
+def wdm_exception_handler(exc, context):
+    """The API's exception handling, every error then in this dialect's shape: `{"error", "detail"}`.
+
+    DRF answers `{"detail"}`, or `{field: [messages]}` for a validation error; here `error` is the
+    exception's code (NOT_FOUND, INVALID, NOT_AUTHENTICATED, THROTTLED, ...) and `detail` one line.
+    Headers (WWW-Authenticate, Retry-After) are DRF's.
+    """
+    response = api_exception_handler(exc, context)
+    if response is None or "error" in response.data:
+        return response
+    code = "UNAVAILABLE" if response.status_code == 503 else getattr(exc, "default_code", "error").upper()
+    response.data = {"error": code, "detail": _one_line(response.data)}
+    return response
+
+
+def _one_line(data) -> str:
+    if isinstance(data, dict):
+        if set(data) == {"detail"}:
+            return _one_line(data["detail"])
+        return "; ".join(f"{field}: {_one_line(messages)}" for field, messages in data.items())
+    if isinstance(data, list):
+        return " ".join(_one_line(message) for message in data)
+    return str(data)
+
+
 class WdmView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = []
@@ -154,6 +223,9 @@ class WdmView(APIView):
         if isinstance(exc, ObjectDoesNotExist):
             exc = NotFound(str(exc) or "not found")
         return super().handle_exception(exc)
+
+    def get_exception_handler(self):
+        return wdm_exception_handler
 
 
 # --- payment ---------------------------------------------------------------------------------
@@ -184,7 +256,7 @@ class CreateUser(WdmView):
 
 
 class BatchInitUsers(BatchInit):
-    @_documented(DoneOut)
+    @_documented(DoneOut, _number_in("n", maximum=MAX_BATCH), _number_in("money", maximum=MAX_AMOUNT), refusals=(400,))
     def post(self, request, n: str, money: str):
         payment.points_batch_init(
             n=_number(n, "n", maximum=MAX_BATCH), money=_number(money, "money", maximum=MAX_AMOUNT)
@@ -195,7 +267,7 @@ class BatchInitUsers(BatchInit):
 class FindUser(WdmView):
     scopes = {"GET": Scope.READ}
 
-    @_documented(UserOut)
+    @_documented(UserOut, _user_in())
     def get(self, request, user_id: str):
         account_check(request, user_id, private=True)
         return _credit(PointAccount.objects.get(pk=_user(user_id)))
@@ -204,7 +276,7 @@ class FindUser(WdmView):
 class AddFunds(WdmView):
     scopes = {"POST": Scope.POINTS_MINT}
 
-    @_documented(UserOut)
+    @_documented(UserOut, _user_in(), _number_in("amount", maximum=MAX_AMOUNT), refusals=(400,))
     @idempotent
     def post(self, request, user_id: str, amount: str):
         account = payment.points_deposit(
@@ -216,7 +288,7 @@ class AddFunds(WdmView):
 class Pay(WdmView):
     scopes = {"POST": Scope.POINTS_MOVE}
 
-    @_documented(UserOut)
+    @_documented(UserOut, _user_in(), _number_in("amount", maximum=MAX_AMOUNT), refusals=(400,))
     @idempotent
     def post(self, request, user_id: str, amount: str):
         account_check(request, user_id)
@@ -233,7 +305,7 @@ def _stock(item: Currency) -> Response:
 class CreateItem(WdmView):
     scopes = {"POST": Scope.STOCK_WRITE}
 
-    @_documented(NewItemOut)
+    @_documented(NewItemOut, _number_in("price", maximum=MAX_AMOUNT), refusals=(400,))
     @idempotent
     def post(self, request, price: str):
         item = stock.item_create(price=_number(price, "price", maximum=MAX_AMOUNT))
@@ -241,7 +313,13 @@ class CreateItem(WdmView):
 
 
 class BatchInitItems(BatchInit):
-    @_documented(DoneOut)
+    @_documented(
+        DoneOut,
+        _number_in("n", maximum=MAX_BATCH),
+        _number_in("starting_stock", maximum=MAX_AMOUNT),
+        _number_in("price", maximum=MAX_AMOUNT),
+        refusals=(400,),
+    )
     def post(self, request, n: str, starting_stock: str, price: str):
         stock.stock_batch_init(
             n=_number(n, "n", maximum=MAX_BATCH),
@@ -254,7 +332,7 @@ class BatchInitItems(BatchInit):
 class FindItem(WdmView):
     scopes = {"GET": Scope.READ}
 
-    @_documented(ItemOut)
+    @_documented(ItemOut, _key_in("item_id"))
     def get(self, request, item_id: str):
         item = Currency.objects.get(pk=_key(item_id, "item"))
         return Response({"stock": item.stock, "price": item.rate})
@@ -263,7 +341,7 @@ class FindItem(WdmView):
 class AddStock(WdmView):
     scopes = {"POST": Scope.STOCK_WRITE}
 
-    @_documented(ItemStockOut)
+    @_documented(ItemStockOut, _key_in("item_id"), _number_in("amount", maximum=MAX_AMOUNT), refusals=(400,))
     @idempotent
     def post(self, request, item_id: str, amount: str):
         return _stock(
@@ -274,7 +352,7 @@ class AddStock(WdmView):
 class SubtractStock(WdmView):
     scopes = {"POST": Scope.STOCK_WRITE}
 
-    @_documented(ItemStockOut)
+    @_documented(ItemStockOut, _key_in("item_id"), _number_in("amount", maximum=MAX_AMOUNT), refusals=(400,))
     @idempotent
     def post(self, request, item_id: str, amount: str):
         return _stock(
@@ -290,7 +368,7 @@ class SubtractStock(WdmView):
 class CreateOrder(WdmView):
     scopes = {"POST": Scope.ORDERS_PLACE}
 
-    @_documented(NewOrderOut)
+    @_documented(NewOrderOut, _user_in())
     @idempotent
     def post(self, request, user_id: str):
         account_check(request, user_id)
@@ -298,7 +376,14 @@ class CreateOrder(WdmView):
 
 
 class BatchInitOrders(BatchInit):
-    @_documented(DoneOut)
+    @_documented(
+        DoneOut,
+        _number_in("n", maximum=MAX_BATCH),
+        _number_in("n_items", minimum=1, maximum=MAX_BATCH),
+        _number_in("n_users", minimum=1, maximum=MAX_BATCH),
+        _number_in("item_price", maximum=MAX_LINE_AMOUNT),
+        refusals=(400,),
+    )
     def post(self, request, n: str, n_items: str, n_users: str, item_price: str):
         orders_batch_init(
             n=_number(n, "n", maximum=MAX_BATCH),
@@ -312,7 +397,7 @@ class BatchInitOrders(BatchInit):
 class FindOrder(WdmView):
     scopes = {"GET": Scope.READ}
 
-    @_documented(WdmOrderOut)
+    @_documented(WdmOrderOut, _key_in("order_id"))
     def get(self, request, order_id: str):
         order = Order.objects.get(pk=_users_order(request, _key(order_id, "order"), private=True))
         return Response(
@@ -331,7 +416,13 @@ class FindOrder(WdmView):
 class AddItem(WdmView):
     scopes = {"POST": Scope.ORDERS_PLACE}
 
-    @_documented(AddItemOut)
+    @_documented(
+        AddItemOut,
+        _key_in("order_id"),
+        _key_in("item_id"),
+        _number_in("quantity", minimum=1, maximum=MAX_LINE_AMOUNT),
+        refusals=(400, 409),
+    )
     @idempotent
     def post(self, request, order_id: str, item_id: str, quantity: str):
         order = order_add_item(
@@ -352,7 +443,7 @@ class Checkout(WdmView):
     scopes = {"POST": Scope.ORDERS_PLACE}
 
     @extend_schema(parameters=[RETRY_AFTER])
-    @_documented(CheckoutOut, {400: CheckoutRefusedOut, 503: CheckoutUnavailableOut})
+    @_documented(CheckoutOut, _key_in("order_id"), extra={400: CheckoutRefusedOut, 503: CheckoutUnavailableOut})
     def post(self, request, order_id: str):
         try:
             saga = checkout_order(order_id=_users_order(request, _key(order_id, "order")))

@@ -5,7 +5,7 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import parsers, renderers, serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
@@ -30,9 +30,11 @@ class JSONParser(parsers.JSONParser):
 
 log = logging.getLogger(__name__)
 
-ID_CHARACTERS = r"[\w.@+-]{1,64}"
+# ASCII, spelled out: Python's `\w` also matches "Ì" or "٣", JSON Schema's (ECMA-262) does not, and the schema
+# documents this very pattern (found by the schema fuzzer: `7Ì` was an id to the server, not to the schema).
+ID_CHARACTERS = r"[A-Za-z0-9_.@+-]{1,64}"
 ID_PATTERN = rf"^{ID_CHARACTERS}$"
-ID_HELP = "1 to 64 letters, digits or . @ + - _"
+ID_HELP = "1 to 64 letters, digits or . @ + - _"  # ASCII ones: ID_CHARACTERS
 
 
 def exception_handler(exc, context):
@@ -63,7 +65,9 @@ def overloaded_response(exc: Overloaded, **body) -> Response:
 
 
 class OverloadedOut(serializers.Serializer):
-    error = serializers.CharField(help_text="OVERLOADED")
+    """503: at capacity (`error` OVERLOADED, with Retry-After), or the database does not answer (no `error`)."""
+
+    error = serializers.CharField(required=False, help_text="OVERLOADED")
     detail = serializers.CharField()
 
 
@@ -76,9 +80,41 @@ RETRY_AFTER = OpenApiParameter(
 )
 
 
+INT64 = (-(2**63), 2**63 - 1)
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": 64, "pattern": ID_PATTERN},
+            {"type": "integer", "minimum": INT64[0], "maximum": INT64[1], "description": "read as its digits"},
+        ]
+    }
+)
+class _IdField(serializers.RegexField):
+    """An id: a string, or a JSON integer read as its digits (`42` is "42"); not `1.5`, `true` or `1e400`.
+
+    DRF's CharField would read any number as its text ("1.5"), which no schema can say; an integer
+    of 64 bits is what a client that keeps ids as numbers sends.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            if not INT64[0] <= data <= INT64[1]:
+                self.fail("invalid")
+        elif not isinstance(data, str) or (data.strip() and data.strip() != data):
+            self.fail("invalid")  # " jjy" is not "jjy" (DRF trims); "   " stays DRF's blank
+        return super().to_internal_value(data)
+
+
 def IdField(**kwargs) -> serializers.RegexField:
-    return serializers.RegexField(
-        ID_PATTERN, max_length=64, error_messages={"invalid": f"Use {ID_HELP}."}, help_text=ID_HELP, **kwargs
+    # Anchored with \A...\Z: a RegexField searches, and `$` also matches before a trailing newline.
+    return _IdField(
+        rf"\A{ID_CHARACTERS}\Z",
+        max_length=64,
+        error_messages={"invalid": f"Use {ID_HELP}."},
+        help_text=ID_HELP,
+        **kwargs,
     )
 
 

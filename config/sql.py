@@ -124,11 +124,24 @@ def sql_insert(record: models.Model, *, unless_conflict_on: str | None = None, a
     return True
 
 
+def ids_explicit_lock(model: type[models.Model]) -> None:
+    """Before writing rows with explicit ids, first in that transaction: no other write to the table until it commits.
+
+    A row being inserted with the sequence's next id, not yet committed, is invisible to the
+    MAX(id) of `ids_restart_after_largest`, which would set the sequence back to that id: the next
+    insert collides (found by the fuzzer: a batch_init beside an item/create, a 500). With the table
+    locked first, inserts in flight commit before the MAX is read and later ones wait for the restart.
+    Taken first, before this transaction's own writes, so two such writers queue instead of deadlocking.
+    """
+    sql_run(f"LOCK TABLE {table(model)} IN SHARE ROW EXCLUSIVE MODE")
+
+
 def ids_restart_after_largest(model: type[models.Model]) -> None:
     """After rows were written with explicit ids: the next id the sequence gives is the largest + 1 (1 if none).
 
     Django's sequence_reset_sql sets the sequence *to* the largest id, which PostgreSQL refuses
     when that id is 0 (a sequence starts at 1): batch_init of one row, id 0, on an empty table.
+    The transaction took `ids_explicit_lock` first.
     """
     pk = model._meta.pk
     sql_run(

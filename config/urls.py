@@ -45,9 +45,11 @@ urlpatterns = [
 
 
 def not_found(request, exception=None):
-    """A JSON 404 for the API; the admin keeps its HTML page. (DEBUG shows Django's page instead.)"""
+    """A JSON 404 for the API, in each dialect's shape; the admin keeps its HTML page. (DEBUG shows Django's page.)"""
     if request.path.startswith("/admin/"):
         return page_not_found(request, exception)
+    if request.path.startswith("/wdm/"):  # that dialect's error shape (checkout/wdm.py)
+        return JsonResponse({"error": "NOT_FOUND", "detail": "Not found."}, status=404)
     return JsonResponse({"detail": "Not found."}, status=404)
 
 

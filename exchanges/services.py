@@ -6,7 +6,7 @@ from django.db.models import F
 
 from checkout.participant import Outcome, StepFailed, apply_once, compensate_once
 from config.errors import Refused
-from config.sql import ids_restart_after_largest, sql_all, sql_run, table
+from config.sql import ids_explicit_lock, ids_restart_after_largest, sql_all, sql_run, table
 
 from .models import Currency, Exchange, ExchangeLine, StockEntry, StockKind
 
@@ -19,6 +19,8 @@ def _restart_ids_after_explicit_ones() -> None:
 def currency_create(*, rate: int, stock: int = 0, code: str = "", currency_id: int | None = None) -> Currency:
     """Create a currency (an item), with its id or the next one; its starting stock goes in the ledger."""
     with transaction.atomic():
+        if currency_id is not None:
+            ids_explicit_lock(Currency)
         currency = Currency.objects.create(pk=currency_id, code=code, rate=rate, stock=stock)
         if stock:
             StockEntry.objects.create(currency=currency, kind=StockKind.SET, amount=stock)
@@ -72,6 +74,7 @@ def stock_batch_init(*, n: int, stock: int, price: int) -> None:
     """Create or overwrite items 0..n-1 with `stock` units at `price`; the stock ledger records each change."""
     currencies, entries = Currency._meta.db_table, StockEntry._meta.db_table
     with transaction.atomic():
+        ids_explicit_lock(Currency)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -102,6 +105,8 @@ def exchange_apply(
 
     def take(exchange: Exchange) -> None:  # fills in no field of the record
         taking = sorted(units_by_currency.items())
+        if not taking:
+            return  # an order without items (a /wdm order checked out empty) takes nothing; `IN ()` is no SQL
         # Lock every currency first, in a fixed order (two exchanges never deadlock), and check
         # them all: a refusal has written nothing. The locks hold until commit.
         stock = dict(

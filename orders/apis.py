@@ -9,7 +9,7 @@ from checkout.services import order_place
 from config.api import RETRY_AFTER, OverloadedOut
 
 from .models import Order
-from .serializers import OrderOut, OrderPlaceIn, OrdersQuery
+from .serializers import OrderOut, OrderPlaceFormIn, OrderPlaceIn, OrdersQuery
 
 
 class OrdersApi(generics.ListCreateAPIView):
@@ -37,7 +37,15 @@ class OrdersApi(generics.ListCreateAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(responses={201: OrderOut, 503: OverloadedOut}, parameters=[RETRY_AFTER])
+    @extend_schema(
+        request={
+            "application/json": OrderPlaceIn,
+            "application/x-www-form-urlencoded": OrderPlaceFormIn,
+            "multipart/form-data": OrderPlaceFormIn,
+        },
+        responses={201: OrderOut, 503: OverloadedOut},
+        parameters=[RETRY_AFTER],
+    )
     def post(self, request, *args, **kwargs):
         """Place an order; 503 OVERLOADED with Retry-After, and nothing created, when the system is at capacity."""
         return super().post(request, *args, **kwargs)

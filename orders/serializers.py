@@ -48,6 +48,14 @@ class OrderPlaceIn(serializers.Serializer):
         return data
 
 
+class OrderPlaceFormIn(serializers.Serializer):
+    """The schema of an order posted as a form (the browsable API's): one line, since a form cannot nest `lines`."""
+
+    holderId = IdField()
+    currencyId = StrictIntegerField(required=False, initial=1, help_text="Defaults to 1.", **CURRENCY_ID)
+    amount = StrictIntegerField(help_text="Units of the currency.", **AMOUNT)
+
+
 class OrdersQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     holderId = IdField(required=False)
@@ -61,7 +69,7 @@ class OrderOut(serializers.ModelSerializer):
     totalCost = serializers.IntegerField(source="total_cost")
     rejectionReason = serializers.SerializerMethodField()
     statusText = serializers.CharField(source="status_text")
-    deadline = serializers.DateTimeField(source="deadline_at")
+    deadline = serializers.DateTimeField(source="deadline_at", allow_null=True, help_text="Null until checked out.")
     createdAt = serializers.DateTimeField(source="created_at")
 
     class Meta:

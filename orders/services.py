@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from config.errors import Conflict, Refused
-from config.sql import Write, ids_restart_after_largest, table
+from config.sql import Write, ids_explicit_lock, ids_restart_after_largest, table
 from exchanges.models import Currency
 from points.services import MAX_BALANCE
 
@@ -73,6 +73,7 @@ def orders_batch_init(*, n: int, n_items: int, n_users: int, item_price: int, fi
     """
     orders, lines = Order._meta.db_table, OrderLine._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
+        ids_explicit_lock(Order)
         ids = {"first": first_id, "last": first_id + n - 1}
         cursor.execute(f"DELETE FROM {lines} WHERE order_id BETWEEN %(first)s AND %(last)s", ids)
         cursor.execute(

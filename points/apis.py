@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
@@ -21,6 +22,11 @@ class PointsApi(generics.ListCreateAPIView):
 
     def get_serializer_class(self):
         return DepositIn if self.request.method == "POST" else AccountOut
+
+    @extend_schema(request=DepositIn, responses={201: AccountOut})
+    def post(self, request, *args, **kwargs):
+        """Add points, opening the account on its first deposit; the answer is the new balance."""
+        return super().post(request, *args, **kwargs)
 
     @idempotent
     def create(self, request, *args, **kwargs):

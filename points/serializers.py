@@ -25,7 +25,7 @@ class AccountOut(serializers.ModelSerializer):
 class TransactionOut(ParticipantRecordOut):
     userId = serializers.CharField(source="user_id")
     point = serializers.IntegerField(source="amount")
-    balanceAfter = serializers.IntegerField(source="balance_after")
+    balanceAfter = serializers.IntegerField(source="balance_after", allow_null=True)
 
     class Meta:
         model = PointUse

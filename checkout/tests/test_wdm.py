@@ -264,6 +264,20 @@ def test_batch_init_of_one_id_on_an_empty_table_is_served_and_later_ids_follow(w
     assert int(wdm.post("orders/create/0").json()["order_id"]) == 1
 
 
+def test_an_order_without_items_is_paid_at_once_and_takes_nothing(wdm, celery_worker):
+    """Found by the schema fuzzer: the exchange step had no item to lock, its SQL (`IN ()`) failed, and the
+    checkout answered only when its deadline had passed."""
+    # given
+    user_id = wdm.new_user(credit=5)
+    order_id = wdm.post(f"orders/create/{user_id}").json()["order_id"]
+    # when
+    answer = wdm.post(f"orders/checkout/{order_id}")
+    # then
+    assert (answer.status_code, answer.json()) == (200, {"order_id": order_id, "paid": True, "attempt": 1})
+    assert wdm.credit(user_id) == 5
+    assert wdm.get(f"orders/find/{order_id}").json()["paid"] is True
+
+
 def test_wdm_routes_take_no_trailing_slash_and_no_csrf_token(wdm):
     # a POST without any cookie or token is served (seed 004's clients send none)
     assert wdm.post("payment/create_user").status_code == 200

@@ -39,6 +39,13 @@ BAD_IDS = [
     pytest.param(True, [ID_MESSAGE], id="true"),
     pytest.param([], [ID_MESSAGE], id="list"),
     pytest.param({}, [ID_MESSAGE], id="object"),
+    # found by the schema fuzzer: what DRF took as an id and the schema (JSON Schema's regexes) does not
+    pytest.param("j\u00ccy", [ID_MESSAGE], id="non-ascii-letter"),
+    pytest.param("\u0663", [ID_MESSAGE], id="non-ascii-digit"),
+    pytest.param(" jjy", [ID_MESSAGE], id="leading-space"),
+    pytest.param("jjy\n", [ID_MESSAGE], id="trailing-newline"),
+    pytest.param(1.5, [ID_MESSAGE], id="float"),
+    pytest.param(2**63, [ID_MESSAGE], id="past-64-bits"),
 ]
 
 # --- integers: amount, currencyId, point, orderId ----------------------------------------

@@ -7,6 +7,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from config.api import ID_PATTERN
+
 
 def test_the_schema_validates_without_warnings(tmp_path):
     # --fail-on-warn turns any warning into an error
@@ -16,7 +18,7 @@ def test_the_schema_validates_without_warnings(tmp_path):
     assert {"/orders", "/orders/{id}", "/points", "/events", "/deadlines"} <= paths
     assert {"/wdm/orders/checkout/{order_id}", "/wdm/payment/create_user", "/wdm/stock/find/{item_id}"} <= paths
     checkout = schema["paths"]["/wdm/orders/checkout/{order_id}"]["post"]["responses"]
-    assert set(checkout) == {"200", "400", "404", "503"}
+    assert set(checkout) == {"200", "400", "401", "403", "404", "413", "429", "503"}
 
 
 @pytest.mark.parametrize("path", ["/orders", "/wdm/orders/checkout/{order_id}"])
@@ -49,3 +51,59 @@ def test_the_schema_is_served_as_json(client):
 def test_the_browsable_api_names_its_pages_without_the_class_suffix(client, path, title):
     page = client.get(path, HTTP_ACCEPT="text/html").content.decode()
     assert re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip() == f"{title} \u2013 Django REST framework"
+
+
+def test_every_operation_documents_credentials_throttles_and_an_unavailable_database(tmp_path):
+    call_command("spectacular", "--file", str(tmp_path / "schema.yml"))
+    schema = yaml.safe_load((tmp_path / "schema.yml").read_text())
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"401", "403", "429", "503"} <= set(responses), (method, path)
+            assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True, (method, path)
+            assert responses["429"]["headers"]["Retry-After"]["required"] is True, (method, path)
+            assert ("413" in responses) == (method == "post"), (method, path)
+            error = responses["404" if "404" in responses else "401"]["content"]["application/json"]["schema"]
+            assert error["$ref"].endswith("/RefusedOut" if path.startswith("/wdm/") else "/ErrorOut"), (method, path)
+
+
+def test_idempotent_writes_document_the_key_and_its_422_and_path_segments_their_types(tmp_path):
+    call_command("spectacular", "--file", str(tmp_path / "schema.yml"))
+    paths = yaml.safe_load((tmp_path / "schema.yml").read_text())["paths"]
+
+    def parameters(path: str, method: str) -> dict:
+        return {p["name"]: p["schema"] for p in paths[path][method].get("parameters", [])}
+
+    for path in ("/orders", "/points", "/wdm/payment/pay/{user_id}/{amount}", "/wdm/orders/create/{user_id}"):
+        assert parameters(path, "post")["Idempotency-Key"] == {"type": "string", "maxLength": 200}, path
+        assert "422" in paths[path]["post"]["responses"], path
+    assert "Idempotency-Key" not in parameters("/wdm/orders/checkout/{order_id}", "post")
+    assert parameters("/orders/{id}", "get")["id"] == {"type": "integer"}
+    assert parameters("/points/{user_id}", "get")["user_id"]["pattern"] == ID_PATTERN
+    assert parameters("/my-page/{user_id}", "get")["user_id"]["pattern"] == ID_PATTERN
+    stock_add = parameters("/wdm/stock/add/{item_id}/{amount}", "post")
+    assert stock_add["item_id"] == {"type": "string", "pattern": "^[0-9]{1,18}$"}
+    assert stock_add["amount"] == {"type": "integer", "minimum": 0, "maximum": 10**12}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "method, path, status, error",
+    [
+        ("get", "/wdm/stock/find/abc", 404, "NOT_FOUND"),
+        ("post", "/wdm/stock/item/create/-1", 400, "INVALID"),
+        ("get", "/wdm/payment/create_user", 405, "METHOD_NOT_ALLOWED"),
+        ("post", "/wdm/payment/create_user/", 404, "NOT_FOUND"),  # no route: Django's 404, in the dialect's shape
+    ],
+)
+def test_wdm_errors_are_its_error_and_detail(client, method, path, status, error):
+    answer = getattr(client, method)(path)
+    assert (answer.status_code, answer.json()["error"], set(answer.json())) == (status, error, {"error", "detail"})
+
+
+@pytest.mark.django_db
+def test_wdm_refuses_a_caller_without_credentials_in_its_shape_with_www_authenticate(client, settings):
+    settings.SAGA_API_MODE = "protected"
+    answer = client.post("/wdm/payment/create_user")
+    assert (answer.status_code, answer.json()["error"]) == (401, "NOT_AUTHENTICATED")
+    assert answer["WWW-Authenticate"] == 'Api-Key realm="api"'
