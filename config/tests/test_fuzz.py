@@ -62,7 +62,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401",
 """
 
 
-def test_every_operation_answers_as_the_schema_says(live_server, celery_worker, settings, usd, tmp_path):
+def test_every_operation_answers_as_the_schema_says(live_server, celery_worker, settings, usd, tmp_path, capsys):
     # given the protected mode, batch_init on, and a service key with every scope
     settings.SAGA_API_MODE = "protected"
     settings.SAGA_BATCH_INIT = True
@@ -105,6 +105,8 @@ def test_every_operation_answers_as_the_schema_says(live_server, celery_worker, 
     print(run.stdout[-20000:], run.stderr[-5000:], sep="\n")
     cases = re.search(r"^\s*(\d+ generated, .*)$", run.stdout, re.M)
     closing = re.findall(r"^=+ (.* in [0-9.]+s) =+$", run.stdout, re.M)
-    print(f"schemathesis: {cases and cases.group(1)}; {closing[-1] if closing else '(no summary)'}; {seconds:.0f} s")
+    summary = f"schemathesis: {cases and cases.group(1)}; {closing[-1] if closing else '(no summary)'}; {seconds:.0f} s"
+    with capsys.disabled():  # in make test's output too, where the rest of what a test prints is captured
+        print(f"\n{summary}")
     assert run.returncode == 0, run.stdout[-20000:]
     assert cases and re.fullmatch(r"(\d+) generated, \1 passed(, \d+ skipped)?", cases.group(1)), cases
