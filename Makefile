@@ -5,17 +5,30 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test
+.PHONY: run test start stop logs
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "[make] Installing the dependencies into $(VENV) (the first time: a minute or two)"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --progress-bar off -r requirements.txt
 	touch $@
 
 run: $(VENV)/.installed
 	$(PY) -m config.stack run
+
+# The same stack in the background: its output in .run/stack.log (make logs), stopped by make stop.
+start: $(VENV)/.installed
+	@mkdir -p .run
+	@nohup $(PY) -m config.stack run > .run/stack.log 2>&1 &
+	@echo "[make] Starting the stack in the background: make logs follows it, make stop stops it"
+
+stop:
+	@$(PY) -m config.stack stop
+
+logs:
+	@tail -n 200 -F .run/stack.log
 
 test: $(VENV)/.installed
 	$(PY) -m config.stack test $(PYTEST_ARGS)

@@ -389,14 +389,93 @@ def _node_names(workers: int) -> str:
     return ", ".join(names) if workers <= 3 else f"{names[0]}, {names[1]} .. {names[-1]}"
 
 
+def stack_pid_file() -> Path:
+    """Where a running stack keeps its launcher's pid: one stack per web port (make stop stops WEB_PORT's)."""
+    return RUN_DIR / f"stack-{os.environ.get('WEB_PORT', '8088')}.pid"
+
+
+def read_dotenv(path: Path) -> list[str]:
+    """The variables of `path` (a .env file, honcho's reading of it) that the environment does not set
+    already; empty values are skipped, so .env.example's lines left blank for compose mean "unset"."""
+    from honcho.environ import parse
+
+    if not path.exists():
+        return []
+    taken = []
+    for name, value in parse(path.read_text()).items():
+        if value and name not in os.environ:
+            os.environ[name] = value
+            taken.append(name)
+    return taken
+
+
+@contextlib.contextmanager
+def phase(what: str) -> Iterator[None]:
+    """Say what start-up is doing, then how long it took."""
+    say(f"{what} ...")
+    started = time.monotonic()
+    yield
+    say(f"{what}: done in {time.monotonic() - started:.1f} s")
+
+
+@contextlib.contextmanager
+def foreground() -> Iterator[None]:
+    """Take Ctrl-C from the terminal for this process alone, not for `make` too.
+
+    The terminal sends SIGINT to its foreground process group: `make` and this launcher (honcho
+    starts the stack's processes in sessions of their own and stops them itself). make answers
+    a SIGINT with "*** [run] Interrupt" and status 130, whatever its recipe does; so, when run in
+    the foreground of a terminal, the launcher moves to a process group of its own and makes it
+    the terminal's foreground, and gives the terminal back on the way out.
+    """
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        yield  # no terminal: started in the background, or by a test
+        return
+    try:
+        previous = os.tcgetpgrp(tty)
+        if previous != os.getpgrp():
+            yield  # in the background of a terminal: Ctrl-C is not ours to take
+            return
+        os.setpgid(0, 0)
+        ignored = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may not set it otherwise
+        try:
+            os.tcsetpgrp(tty, os.getpgrp())
+        finally:
+            signal.signal(signal.SIGTTOU, ignored)
+        try:
+            yield
+        finally:
+            ignored = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            try:
+                os.tcsetpgrp(tty, previous)
+            except OSError:
+                pass  # make is gone already: the shell takes the terminal back
+            finally:
+                signal.signal(signal.SIGTTOU, ignored)
+    finally:
+        os.close(tty)
+
+
 def run() -> int:
+    with foreground():
+        return _run()
+
+
+def _run() -> int:
     import environ
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
     from config.modes import describe
 
+    if taken := read_dotenv(BASE_DIR / ".env"):
+        say(f"Read {', '.join(taken)} from .env (what the environment sets wins)")
     profile = _apply_profile()
+    # The banner's addresses answer even when .env names the hosts of a deployment (as compose's does).
+    if hosts := os.environ.get("DJANGO_ALLOWED_HOSTS"):
+        os.environ["DJANGO_ALLOWED_HOSTS"] = ",".join(dict.fromkeys([*hosts.split(","), "127.0.0.1", "localhost"]))
     workers = worker_instances()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("WEB_PORT", "8088")
@@ -412,12 +491,15 @@ def run() -> int:
     else:
         flower_login = "the user:password of FLOWER_BASIC_AUTH"
     redis = prepare_environment(redis_db=0)
+    RUN_DIR.mkdir(exist_ok=True)
+    stack_pid_file().write_text(str(os.getpid()))
     try:
-        say("Migrating the database")
-        manage("migrate", "--noinput", "-v", "0")
-        manage("load_demo")
-        manage("collectstatic", "--noinput", "-v", "0")
-        manage("ensure_admin", *(["--local"] if local else []))
+        with phase("Migrating the database"):
+            manage("migrate", "--noinput", "-v", "1")  # a line per migration applied
+        with phase("Loading the demo currencies and the admin, collecting static files"):
+            manage("load_demo")
+            manage("collectstatic", "--noinput", "-v", "0")
+            manage("ensure_admin", *(["--local"] if local else []))
         procfile = parse_procfile((BASE_DIR / "Procfile").read_text())
         manager = Manager()
         for name, command in stack_processes(procfile.processes, workers=workers):
@@ -445,13 +527,39 @@ def run() -> int:
             f"    Probes           http://127.0.0.1:{web}/healthz  http://127.0.0.1:{web}/readyz\n"
             f"    Workers          {workers} per queue (SAGA_WORKERS), named {_node_names(workers)}\n"
             f"    Profile {profile}, deadline {os.environ.get('SAGA_DEADLINE_SECONDS', '10')} s,"
-            f" fault profile {os.environ.get('SAGA_FAULT_PROFILE') or 'off'}. Ctrl-C stops everything."
+            f" fault profile {os.environ.get('SAGA_FAULT_PROFILE') or 'off'}."
+            " Ctrl-C (or `make stop`) stops everything."
         )
         manager.loop()
+        if manager.returncode in (130, 143):  # SIGINT (Ctrl-C) or SIGTERM (make stop): stopped as asked
+            say("Stopped.")
+            return 0
         return manager.returncode or 0
     finally:
+        stack_pid_file().unlink(missing_ok=True)
         if redis:
             redis.stop()
+
+
+def stop(*, timeout: float = 60.0) -> int:
+    """`make stop`: stop the stack this checkout's `make run` or `make start` started, and wait for it."""
+    pid_file = stack_pid_file()
+    try:
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        say(f"No stack of this checkout is running on port {os.environ.get('WEB_PORT', '8088')}.")
+        pid_file.unlink(missing_ok=True)
+        return 0
+    say(f"Stopping the stack (pid {pid}) ...")
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(pid):
+        say(f"The stack did not stop within {timeout:.0f} s; its processes: pgrep -af 'config.stack|celery|gunicorn'")
+        return 1
+    say("Stopped.")
+    return 0
 
 
 def test(pytest_args: list[str]) -> int:
@@ -480,6 +588,8 @@ def main() -> int:
         return run()
     if command == "test":
         return test(rest)
+    if command == "stop":
+        return stop()
     if command == "manage":
         os.environ.setdefault("DJANGO_DEBUG", "1")
         redis = prepare_environment(redis_db=0)
