@@ -75,17 +75,19 @@ def checkout_deadline(saga_id: int) -> str:
     return "EARLY"
 
 
-# The backstops return None when another sweep holds their lock (ADR 0009).
-@shared_task(name="checkout.sweep_overdue", acks_late=True, ignore_result=True)
+# The backstops return None when another sweep holds their lock (ADR 0009). They send no task
+# events (send_events=False; config.celery drops their task-sent event too): run every second,
+# they would bury the saga's tasks in Flower, which lists tasks from their events (issue 12).
+@shared_task(name="checkout.sweep_overdue", acks_late=True, ignore_result=True, send_events=False)
 def checkout_sweep_overdue() -> int | None:
     return services.saga_sweep_overdue()
 
 
-@shared_task(name="checkout.outbox_relay", acks_late=True, ignore_result=True)
+@shared_task(name="checkout.outbox_relay", acks_late=True, ignore_result=True, send_events=False)
 def checkout_outbox_relay() -> int | None:
     return outbox_relay(older_than_seconds=settings.SAGA_OUTBOX_RELAY_AFTER_SECONDS)
 
 
-@shared_task(name="checkout.idempotency_cleanup", acks_late=True, ignore_result=True)
+@shared_task(name="checkout.idempotency_cleanup", acks_late=True, ignore_result=True, send_events=False)
 def checkout_idempotency_cleanup() -> int:
     return idempotency_keys_forget(older_than=timedelta(seconds=settings.SAGA_IDEMPOTENCY_KEY_SECONDS))

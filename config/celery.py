@@ -64,8 +64,28 @@ def _apply_fault_profile(sender, **kwargs) -> None:
         _deliver_every_task_twice()
 
 
-# Beat's once-a-second backstops: their log lines only matter when they found work.
+# Beat's once-a-second backstops: their log lines only matter when they found work, and
+# Flower lists none of them (their tasks say send_events=False; ADR 0009, as built).
 BACKSTOP_TASKS = {"checkout.sweep_overdue", "checkout.outbox_relay", "checkout.idempotency_cleanup"}
+
+
+def _no_sent_event_for_backstops() -> None:
+    """A backstop's message goes out without a task-sent event, whoever publishes it (beat, a shell).
+
+    A task's send_events=False silences what workers send about it; the task-sent event is the
+    publisher's, governed by task_send_sent_event alone, and Flower would list each one as a task.
+    """
+    send = app.amqp.send_task_message
+
+    def send_task_message(producer, name, message, **kwargs):
+        if message.sent_event and name in BACKSTOP_TASKS:
+            message = message._replace(sent_event=None)
+        return send(producer, name, message, **kwargs)
+
+    app.amqp.send_task_message = send_task_message
+
+
+_no_sent_event_for_backstops()
 
 
 class QuietSweeps(logging.Filter):

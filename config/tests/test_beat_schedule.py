@@ -5,7 +5,7 @@ from celery.beat import ScheduleEntry, Scheduler
 from django_celery_beat.schedulers import ModelEntry
 
 import checkout.tasks  # noqa: F401 - registers the backstops' tasks with the app, as a worker's autodiscovery does
-from config.celery import app
+from config.celery import BACKSTOP_TASKS, app
 
 
 @pytest.mark.django_db
@@ -23,3 +23,12 @@ def test_beat_sends_each_backstop_expiring_after_its_interval_from_either_schedu
         scheduler.apply_async(built, advance=False)
     # then both messages expire one interval after they were sent: behind a backlog they are discarded unrun
     assert [options["expires"] for options in sent] == [entry["schedule"], entry["schedule"]]
+
+
+def test_what_beat_sends_is_the_backstops_and_only_they_send_no_task_events(settings):
+    """Flower lists the saga's tasks, not the once-a-second housekeeping (issue 12; test_flower shows it)."""
+    # when
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    silent = {name for name, task in app.tasks.items() if not task.send_events}
+    # then
+    assert scheduled == silent == BACKSTOP_TASKS

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from checkout.models import Saga
+from config.celery import app
 from conftest import _start, _stop, free_port, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -96,3 +97,41 @@ def test_flower_lists_a_sagas_tasks_by_their_explicit_names(flower, api, usd, se
         "orders.approve": "SUCCESS",
         "checkout.deadline": "SUCCESS",
     }
+
+
+HOUSEKEEPING = ("checkout.sweep_overdue", "checkout.outbox_relay", "checkout.idempotency_cleanup")
+
+
+def test_flower_lists_the_sagas_tasks_and_none_of_the_housekeeping(flower, celery_worker, celery_beat, api, usd):
+    """Issue 12: the once-a-second backstops run, and send Flower nothing to list (ADR 0009, as built)."""
+
+    def runs() -> dict[str, int]:  # tasks the worker has run, by name, since it started
+        stats = app.control.inspect(destination=[celery_worker], timeout=2).stats() or {}
+        return stats.get(celery_worker, {}).get("total", {})
+
+    # given beat sending the sweeper and the relay every second, and the hourly key cleanup sent now
+    before = runs()
+    app.send_task("checkout.idempotency_cleanup")
+    wait_for(
+        lambda: (
+            all(runs().get(name, 0) >= before.get(name, 0) + 3 for name in HOUSEKEEPING[:2])
+            and runs().get(HOUSEKEEPING[2], 0) > before.get(HOUSEKEEPING[2], 0)
+        ),
+        timeout=30,
+        what="the worker to run each housekeeping task",
+    )
+    # when a saga runs
+    api.post("/points", {"userId": "jjy", "point": 10000})
+    api.post("/orders", {"holderId": "jjy", "amount": 500})
+
+    def listed() -> set[str]:
+        tasks = requests.get(f"{flower}/api/tasks", auth=(USER, PASSWORD), timeout=10).json()
+        names = {task["name"] for task in tasks.values()}
+        return names if "orders.approve" in names else set()
+
+    names = wait_for(listed, timeout=60, what="Flower to list the saga's tasks")
+    # then Flower lists the saga's steps and its deadline, and no housekeeping task, by any of its events
+    assert {"exchanges.apply", "points.apply", "orders.approve", "checkout.deadline"} <= names
+    assert names.isdisjoint(HOUSEKEEPING)
+    types = requests.get(f"{flower}/api/task/types", auth=(USER, PASSWORD), timeout=10).json()["task-types"]
+    assert set(types).isdisjoint(HOUSEKEEPING)
