@@ -2,6 +2,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.app.amqp import AMQP
 from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
@@ -21,7 +22,7 @@ from config.logs import ContextFilter, log_bind, log_clear, log_formatter
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 broker.install()  # kombu's Redis transport, one client per channel (config/broker.py)
 
-app = Celery("config")
+app = Celery("config", amqp="config.celery:QuietBackstopsAMQP")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -69,23 +70,26 @@ def _apply_fault_profile(sender, **kwargs) -> None:
 BACKSTOP_TASKS = {"checkout.sweep_overdue", "checkout.outbox_relay", "checkout.idempotency_cleanup"}
 
 
-def _no_sent_event_for_backstops() -> None:
-    """A backstop's message goes out without a task-sent event, whoever publishes it (beat, a shell).
+class QuietBackstopsAMQP(AMQP):
+    """Celery's publisher, but a backstop's message goes out without a task-sent event, whoever
+    publishes it (beat, a shell).
 
     A task's send_events=False silences what workers send about it; the task-sent event is the
     publisher's, governed by task_send_sent_event alone, and Flower would list each one as a task.
+    A class of the app's (`Celery(amqp=...)`), not a patch of `app.amqp` at import: touching
+    `app.amqp` loads the Django settings, in every process that imports `config` (make run's
+    launcher too, before it has set their environment).
     """
-    send = app.amqp.send_task_message
 
-    def send_task_message(producer, name, message, **kwargs):
-        if message.sent_event and name in BACKSTOP_TASKS:
-            message = message._replace(sent_event=None)
-        return send(producer, name, message, **kwargs)
+    def _create_task_sender(self):
+        send = super()._create_task_sender()
 
-    app.amqp.send_task_message = send_task_message
+        def send_task_message(producer, name, message, **kwargs):
+            if message.sent_event and name in BACKSTOP_TASKS:
+                message = message._replace(sent_event=None)
+            return send(producer, name, message, **kwargs)
 
-
-_no_sent_event_for_backstops()
+        return send_task_message
 
 
 class QuietSweeps(logging.Filter):
