@@ -2,14 +2,17 @@
 
 One table, in the order a newcomer would try the operations: deposit, place an order, read what it did, then
 /wdm's users, items and orders. Each example only needs what the ones above it created (or README's walkthrough),
-so Swagger's "Try it out", from the top, succeeds in a local `make run` (no credentials; `load_demo`'s currencies
-1 USD, 2 EUR, 3 GBP at rates 1, 2, 3). Order ids are those of a fresh database: `POST /orders` makes order 1,
-`POST /wdm/orders/create/jjy` order 2 (on another database, use the id that answer gave).
-`config/schema.py` puts these into the schema; `config/tests/test_examples.py` sends every write's example
-to a live server in this order and expects a 2xx.
+and the schema lists the operations in this order (SORT_OPERATIONS), so Swagger's "Try it out", from the top of
+the page down, succeeds in a local `make run` (no credentials; `load_demo`'s currencies 1 USD, 2 EUR, 3 GBP at
+rates 1, 2, 3). Order ids are those of a fresh database: `POST /orders` makes order 1, `POST
+/wdm/orders/create/jjy` order 2 (on another database, use the id that answer gave).
+`config/schema.py` puts these into the schema; `config/tests/test_examples.py` sends every example to a live
+server in this order and expects a 2xx.
 """
 
 from dataclasses import dataclass, field
+
+from drf_spectacular.plumbing import alpha_operation_sorter
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,10 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
         request={"userId": "jjy", "point": 1000},
         response={"userId": "jjy", "point": 1000},
     ),
+    ("GET", "/points"): Doc("List point accounts", response={"userId": "jjy", "point": 1000}),
     ("GET", "/points/{user_id}"): Doc(
         "Get an account's balance", path={"user_id": "jjy"}, response={"userId": "jjy", "point": 1000}
     ),
-    ("GET", "/points"): Doc("List point accounts", response={"userId": "jjy", "point": 1000}),
     ("GET", "/currencies"): Doc("List currencies", response={"id": 1, "code": "USD", "rate": 1, "stock": 1_000_000}),
     ("POST", "/orders"): Doc(
         "Place an order",
@@ -69,8 +72,8 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
             "deadline": DEADLINE,
         },
     ),
-    ("GET", "/orders/{id}"): Doc("Get an order", path={"id": 1}, response=ORDER_1),
     ("GET", "/orders"): Doc("List orders", query={"holderId": "jjy"}, response=ORDER_1),
+    ("GET", "/orders/{id}"): Doc("Get an order", path={"id": 1}, response=ORDER_1),
     ("GET", "/orders/{id}/events"): Doc("List an order's events", path={"id": 1}, response=EVENTS_1),
     ("GET", "/events"): Doc("List saga events", query={"orderId": 1}, response=EVENTS_1),
     ("GET", "/events/stream"): Doc("Follow saga events (server-sent events)", query={"orderId": 1, "seconds": 5}),
@@ -239,3 +242,13 @@ OPERATIONS: dict[tuple[str, str], Doc] = {
         response={"msg": "Batch init for orders successful"},
     ),
 }
+
+
+ORDER = {operation: index for index, operation in enumerate(OPERATIONS)}
+
+
+def operation_order(endpoint) -> tuple:
+    """SORT_OPERATIONS: the schema, so Swagger UI and ReDoc, lists operations in this table's order, not by path."""
+    path, _, method, _ = endpoint
+    operation = (method, path.replace("{pk}", "{id}"))  # drf-spectacular names `pk` `id` after sorting
+    return ORDER.get(operation, len(ORDER)), alpha_operation_sorter(endpoint)

@@ -150,6 +150,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SORT_OPERATIONS": "config.docs.operation_order",  # deposit, order, read; /wdm's create before addItem
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus",
         "SagaStatusEnum": "checkout.models.SagaStatus",

@@ -8,6 +8,7 @@ import yaml
 from django.core.management import call_command
 
 from config.api import ID_PATTERN
+from config.docs import OPERATIONS
 
 
 def test_the_schema_validates_without_warnings(tmp_path):
@@ -122,6 +123,9 @@ def test_every_operation_has_a_summary_a_description_and_examples(tmp_path):
             for status, response in operation["responses"].items():
                 answer = response.get("content", {}).get("application/json")
                 assert not (status.startswith("2") and answer) or answer.get("examples"), (method, path, status)
+    # listed in config/docs.py's order, each example needing only what the ones above it made
+    listed = [(method.upper(), path) for path, operations in schema["paths"].items() for method in operations]
+    assert listed == list(OPERATIONS)
     orders = schema["paths"]["/orders"]["post"]
     assert orders["summary"] == "Place an order"
     assert orders["requestBody"]["content"]["application/json"]["examples"]["Seed000"]["value"] == {
