@@ -12,10 +12,11 @@ The seed dialect answers errors as DRF does (`{"detail"}`, or the fields in erro
 
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
 
 from checkout.idempotency import MAX_KEY_LENGTH, is_idempotent
+from config.docs import OPERATIONS, Doc
 
 JSON = "application/json"
 
@@ -87,6 +88,24 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _doc(self) -> Doc | None:
+        return OPERATIONS.get((self.method, self.path))
+
+    def get_summary(self):
+        doc = self._doc()
+        return doc.summary if doc else super().get_summary()
+
+    def get_description(self):
+        doc = self._doc()
+        return super().get_description() or (doc.description if doc else "")
+
+    def get_examples(self):
+        doc = self._doc()
+        examples = [*super().get_examples()]
+        if doc and doc.request is not None:
+            examples.append(OpenApiExample("Seed 000", value=doc.request, request_only=True))
+        return examples  # the answer's: in get_operation, without drf-spectacular's invented page links
+
     def get_override_parameters(self):
         parameters = [*super().get_override_parameters(), *COMMON_HEADERS]
         if self.method == "POST" and is_idempotent(self.view):
@@ -100,11 +119,28 @@ class AutoSchema(openapi.AutoSchema):
                 if parameter["in"] == "query" and not parameter.get("required"):
                     # DRF reads an optional query parameter sent empty (`?status=`) as absent
                     parameter["allowEmptyValue"] = True
+            doc = self._doc()
+            for parameter in operation.get("parameters", []):
+                examples = {"path": doc.path, "query": doc.query}.get(parameter["in"], {}) if doc else {}
+                if parameter["name"] in examples:  # what Swagger's "Try it out" fills in
+                    parameter["example"] = examples[parameter["name"]]
             responses = operation["responses"]
+            if doc and doc.response is not None:
+                self._answer_example(responses, doc.response)
             for status in self._error_statuses(operation):
                 if status not in responses:
                     responses[status] = self._error_response(status)
         return operation
+
+    def _answer_example(self, responses: dict, value) -> None:
+        """The 2xx answer's example; a page of a list holds the one item, as a first page would."""
+        for status, response in responses.items():
+            content = response.get("content", {}).get(JSON) if status.startswith("2") else None
+            if content is None:
+                continue
+            if content["schema"].get("$ref", "").rsplit("/", 1)[-1].startswith("Paginated"):
+                value = {"count": 1, "next": None, "previous": None, "results": [value]}
+            content["examples"] = {"Seed000": {"value": value, "summary": "Seed 000"}}
 
     def _wdm(self) -> bool:
         return self.path.startswith("/wdm/")

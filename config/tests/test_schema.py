@@ -8,6 +8,7 @@ import yaml
 from django.core.management import call_command
 
 from config.api import ID_PATTERN
+from config.docs import OPERATIONS
 
 
 def test_the_schema_validates_without_warnings(tmp_path):
@@ -107,3 +108,46 @@ def test_wdm_refuses_a_caller_without_credentials_in_its_shape_with_www_authenti
     answer = client.post("/wdm/payment/create_user")
     assert (answer.status_code, answer.json()["error"]) == (401, "NOT_AUTHENTICATED")
     assert answer["WWW-Authenticate"] == 'Api-Key realm="api"'
+
+
+def test_every_operation_has_a_summary_a_description_and_examples(tmp_path):
+    call_command("spectacular", "--file", str(tmp_path / "schema.yml"))
+    schema = yaml.safe_load((tmp_path / "schema.yml").read_text())
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("summary") and operation.get("description"), (method, path)
+            for parameter in operation.get("parameters", []):
+                assert parameter["in"] != "path" or "example" in parameter, (method, path, parameter["name"])
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            assert body is None or body.get("examples"), (method, path)
+            for status, response in operation["responses"].items():
+                answer = response.get("content", {}).get("application/json")
+                assert not (status.startswith("2") and answer) or answer.get("examples"), (method, path, status)
+    # listed in config/docs.py's order, each example needing only what the ones above it made
+    listed = [(method.upper(), path) for path, operations in schema["paths"].items() for method in operations]
+    assert listed == list(OPERATIONS)
+    orders = schema["paths"]["/orders"]["post"]
+    assert orders["summary"] == "Place an order"
+    assert orders["requestBody"]["content"]["application/json"]["examples"]["Seed000"]["value"] == {
+        "holderId": "jjy",
+        "currencyId": 1,
+        "amount": 500,
+    }
+    assert orders["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/OrderOut")
+    points = schema["paths"]["/points"]["post"]
+    assert points["requestBody"]["content"]["application/json"]["examples"]["Seed000"]["value"] == {
+        "userId": "jjy",
+        "point": 1000,
+    }
+    assert points["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/AccountOut")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
+def test_swagger_ui_and_redoc_load_nothing_from_another_host(client, path):
+    page = client.get(path).content.decode()
+    assert re.findall(r"https?://[^\s\"'<>]+", page) == []
+    assert re.findall(r"(?:src|href)=\"([^\"]+)\"", page)  # its scripts, from our static files
+    assert all(url.startswith("/static/") for url in re.findall(r"(?:src|href)=\"([^\"]+)\"", page))
+    if path == "/api/docs":  # else Swagger UI sends the schema's URL to validator.swagger.io for a badge
+        assert '"validatorUrl": null' in page
