@@ -35,6 +35,7 @@ def steer(request, saga_ids: list[int], action: str) -> None:
 
 @admin.register(Saga)
 class SagaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    ordering = ["-id"]  # newest first
     list_display = [
         "id",
         "order",
@@ -66,6 +67,7 @@ class SagaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(SagaEvent)
 class SagaEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    ordering = ["-id"]  # newest first
     list_display = ["id", "timestamp", "order", "saga", "service", "event_type"]
     list_filter = ["service", "event_type", age_filter("timestamp")]
     search_fields = ["=order__id", "=saga__id", "order__holder_id"]

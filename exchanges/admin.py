@@ -28,6 +28,7 @@ class CurrencyAdmin(admin.ModelAdmin):
 
 @admin.register(StockEntry)
 class StockEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    ordering = ["-id"]  # newest first
     list_display = ["id", "currency", "kind", "amount", "created_at"]
     list_filter = ["kind"]
     search_fields = ["=currency__id"]
@@ -40,6 +41,7 @@ class ExchangeLineInline(ReadOnlyInline):
 
 @admin.register(Exchange)
 class ExchangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    ordering = ["-id"]  # newest first
     list_display = [
         "id",
         "order_id",

@@ -45,6 +45,8 @@ class EventInline(ReadOnlyInline):
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The control room's order page: the attempts' timelines, and the buttons to steer them (ADR 0007)."""
 
+    ordering = ["-id"]  # newest first
+
     list_display = ["id", "holder_id", "status", "rejection_reason", "total_cost", "deadline_at", "created_at"]
     list_filter = ["status", "rejection_reason", age_filter("created_at")]
     search_fields = ["=id", "holder_id"]

@@ -21,6 +21,7 @@ class PointAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PointUse)
 class PointUseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    ordering = ["-id"]  # newest first
     list_display = ["id", "order_id", "saga_id", "user_id", "amount", "balance_after", "status", "reason", "created_at"]
     list_filter = ["status", "reason"]
     search_fields = ["=order_id", "user_id"]
@@ -28,6 +29,7 @@ class PointUseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PointEntry)
 class PointEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    ordering = ["-id"]  # newest first
     list_display = ["id", "account", "kind", "amount", "saga_id", "created_at"]
     list_filter = ["kind"]
     search_fields = ["account__user_id", "=saga_id"]
