@@ -7,6 +7,8 @@ Tagged "saga" as well, so that gunicorn and the workers refuse to start (config/
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from config.modes import is_loopback
+
 from .throttles import parse_rate
 
 
@@ -17,7 +19,7 @@ def open_modes(app_configs=None, **kwargs) -> list[Error]:
         errors.append(
             Error(f"SAGA_API_MODE is {settings.SAGA_API_MODE!r}.", hint="local or protected", id="callers.E001")
         )
-    if settings.SAGA_API_MODE == "local" and not settings.LOOPBACK_BIND:
+    if settings.SAGA_API_MODE == "local" and not is_loopback(settings.WEB_BIND):
         errors.append(
             Error(
                 "SAGA_API_MODE=local opens the API without credentials; it is for a web bound to loopback only.",
@@ -25,7 +27,7 @@ def open_modes(app_configs=None, **kwargs) -> list[Error]:
                 id="callers.E002",
             )
         )
-    if settings.SAGA_WDM_OPEN and not settings.LOOPBACK_BIND:
+    if settings.SAGA_WDM_OPEN and not is_loopback(settings.WEB_BIND):
         errors.append(
             Error(
                 "SAGA_WDM_OPEN opens /wdm without credentials; it is for a benchmark on this machine only.",

@@ -19,6 +19,13 @@ class Answer:
     seconds: float
 
 
+def api_key_headers(api_key: str | None = None) -> dict[str, str]:
+    """The Authorization header of a service key (`api_key`, else SAGA_API_KEY), or none: a stack open to
+    this machine (ADR 0012)."""
+    api_key = api_key or os.environ.get("SAGA_API_KEY")
+    return {"Authorization": f"Api-Key {api_key}"} if api_key else {}
+
+
 class WdmClient:
     """One keep-alive connection per client thread, on urllib3: a benchmark's client should cost
     little of the CPU it shares with the stack (a call costs ~0.26 ms of CPU here, requests' ~0.66).
@@ -27,8 +34,7 @@ class WdmClient:
     with SAGA_API_KEY set, it sends that service key (ADR 0012)."""
 
     def __init__(self, base_url: str, *, timeout: float = 120.0, api_key: str | None = None) -> None:
-        api_key = api_key or os.environ.get("SAGA_API_KEY")
-        self.headers = {"Authorization": f"Api-Key {api_key}"} if api_key else {}
+        self.headers = api_key_headers(api_key)
         self.base = base_url.rstrip("/")
         self._prefix = urllib3.util.parse_url(self.base).path or ""
         self.timeout = timeout

@@ -11,7 +11,7 @@ from pathlib import Path
 import environ
 
 from config.logs import logging_config
-from config.modes import api_mode_default, is_loopback
+from config.modes import api_mode_default
 from config.stack import embedded_database_url, embedded_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -165,7 +165,6 @@ SPECTACULAR_SETTINGS = {
 # the web and workers refuse to start (callers/checks.py). `protected` (every other default:
 # DEBUG off, DATABASE_URL set, another bind): an API key, a user token or an operator's session.
 WEB_BIND = env("WEB_BIND", default="127.0.0.1")
-LOOPBACK_BIND = is_loopback(WEB_BIND)
 SAGA_API_MODE = env("SAGA_API_MODE", default=api_mode_default(embedded=LOCAL, debug=DEBUG, web_bind=WEB_BIND))
 # /wdm without credentials, for seed 004's benchmark clients; loopback binds only (config/checks.py).
 SAGA_WDM_OPEN = env.bool("SAGA_WDM_OPEN", default=False)

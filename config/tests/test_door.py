@@ -247,22 +247,35 @@ def read_all(connection: socket.socket) -> str:
     return b"".join(chunks).decode()
 
 
-def read_one(connection: socket.socket) -> bytes:
-    """One whole response from a kept-alive connection: its head, then the body its Content-Length says."""
+def read_head(connection: socket.socket) -> tuple[bytes, bytes]:
+    """A response's head (status line and headers), and what came of its body with it."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = connection.recv(65536)
         assert chunk, f"the connection closed after {data!r}"
         data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    top, _, rest = data.partition(b"\r\n\r\n")
+    return top, rest
+
+
+def head(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """The status, the headers and what came of the body with them."""
+    top, rest = read_head(connection)
+    status, *lines = top.decode().split("\r\n")
+    return int(status.split()[1]), {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}, rest
+
+
+def read_one(connection: socket.socket) -> bytes:
+    """One whole response from a kept-alive connection: its head, then the body its Content-Length says."""
+    top, body = read_head(connection)
     length = next(
-        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+        int(line.split(b":")[1]) for line in top.split(b"\r\n") if line.lower().startswith(b"content-length:")
     )
     while len(body) < length:
         chunk = connection.recv(65536)
-        assert chunk, f"the connection closed after {data!r}"
+        assert chunk, f"the connection closed after {top + body!r}"
         body += chunk
-    return head + b"\r\n\r\n" + body
+    return top + b"\r\n\r\n" + body
 
 
 @pytest.mark.e2e

@@ -17,7 +17,7 @@ import pytest
 from checkout.serializers import STREAM_SECONDS
 from config import door
 from config.door import Door
-from config.tests.test_door import App, call, raw_request, read_one
+from config.tests.test_door import App, call, head, raw_request, read_one
 from conftest import gunicorn_serving, wait_for
 
 
@@ -170,18 +170,6 @@ def test_by_default_a_quarter_of_a_process_threads_may_stream(settings, threads)
 
 
 # --- In gunicorn, the real stream -------------------------------------------------------------
-
-
-def head(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """The status, the headers and what came of the body with them."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = connection.recv(65536)
-        assert chunk, f"the connection closed after {data!r}"
-        data += chunk
-    top, _, rest = data.partition(b"\r\n\r\n")
-    status, *lines = top.decode().split("\r\n")
-    return int(status.split()[1]), {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}, rest
 
 
 def read_until(connection: socket.socket, data: bytes, marker: bytes) -> bytes:

@@ -8,7 +8,6 @@ of another checkout or of a test run on the same machine.
 Start the stack with SAGA_FAULT_PROFILE=duplicate to have every task delivered twice.
 """
 
-import os
 import random
 import signal
 import statistics
@@ -29,6 +28,7 @@ from django.db.models import Max
 from checkout.audit import audit
 from checkout.models import Saga, SagaEvent
 from checkout.stackcpu import BASE_DIR, _launched_here
+from checkout.wdm_client import api_key_headers
 from config.stack import EmbeddedRedis, embedded_redis_url
 from exchanges.services import currency_create
 from orders.models import Order
@@ -115,8 +115,7 @@ class Command(BaseCommand):
         duration = sagas / rate
         started = time.monotonic()
 
-        api_key = os.environ.get("SAGA_API_KEY")  # a protected stack (README, Security): orders:place
-        auth = {"Authorization": f"Api-Key {api_key}"} if api_key else {}
+        auth = api_key_headers()  # SAGA_API_KEY, for a protected stack (README, Security): orders:place
 
         def place(index: int) -> None:
             body = {"holderId": random.choice(holders), "currencyId": currency.pk, "amount": random.randint(1, 5)}
