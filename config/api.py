@@ -6,8 +6,8 @@ import re
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
-from rest_framework import parsers, renderers, serializers
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework import pagination, parsers, renderers, serializers
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils import formatting
 
@@ -29,6 +29,20 @@ class JSONParser(parsers.JSONParser):
 
 
 log = logging.getLogger(__name__)
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """DRF's, with `?page=` in ASCII digits (or `last`) only: Python's int() also reads other scripts'
+    digits ("႑" is 1), which the schema's integer does not admit (found by schemathesis)."""
+
+    def get_page_number(self, request, paginator):
+        page = super().get_page_number(request, paginator)
+        if isinstance(page, str) and not (page.isascii() and page.isdigit()):  # an int: "last" or the default
+            raise NotFound(
+                self.invalid_page_message.format(page_number=page, message="That page number is not an integer")
+            )
+        return page
+
 
 # ASCII, spelled out: Python's `\w` also matches "Ì" or "٣", JSON Schema's (ECMA-262) does not, and the schema
 # documents this very pattern (found by the schema fuzzer: `7Ì` was an id to the server, not to the schema).

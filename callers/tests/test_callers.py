@@ -246,3 +246,13 @@ def test_options_of_a_post_only_route_needs_what_its_post_needs(db, protected):
     assert client_with().options("/wdm/payment/create_user").status_code == 401
     assert client_with(service_key(Scope.READ)).options("/wdm/payment/create_user").status_code == 403
     assert client_with(service_key(Scope.POINTS_MINT)).options("/wdm/payment/create_user").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["\u1091", "\u0661", "1_0", " 1"])  # a Myanmar and an Arabic-Indic 1
+def test_a_page_number_in_other_digits_is_not_a_page(db, page):
+    """Python's int() reads "႑" (a Myanmar digit) as 1; the schema's integer does not (schemathesis found it)."""
+    answer = client_with().get("/transactions", {"page": page})
+    assert answer.status_code == 404
+    assert "Invalid page" in answer.json()["detail"]
+    assert client_with().get("/transactions", {"page": "1"}).status_code == 200
+    assert client_with().get("/transactions", {"page": "last"}).status_code == 200

@@ -130,7 +130,7 @@ REST_FRAMEWORK = {
     "VIEW_NAME_FUNCTION": "config.api.view_name",
     # drf-spectacular's, with the statuses every operation can answer (401, 403, 429, 503, ...): config/schema.py
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.PageNumberPagination",  # DRF's, ASCII page numbers only
     "PAGE_SIZE": 100,
 }
 
