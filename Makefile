@@ -4,15 +4,17 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# says "still working" whenever a silent install step has printed nothing for 5 s
+HEARTBEAT := $(PYTHON) config/heartbeat.py
 
 .PHONY: run test start stop logs
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "[make] Installing the dependencies into $(VENV) (the first time: a minute or two)"
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --progress-bar off -r requirements.txt
+	test -x $(PY) || $(HEARTBEAT) "Creating $(VENV)" -- $(PYTHON) -m venv $(VENV)
+	$(HEARTBEAT) "Upgrading pip" -- $(PY) -m pip install --quiet --upgrade pip
+	$(HEARTBEAT) "Installing the dependencies" -- $(PY) -m pip install --progress-bar off -r requirements.txt
 	touch $@
 
 run: $(VENV)/.installed

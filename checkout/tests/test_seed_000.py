@@ -13,9 +13,11 @@ import shutil
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 from checkout.models import Saga, SagaEvent
 from config.celery import app
+from config.tests.browser import operator_login, screenshot
 from conftest import wait_for, wait_quiet
 from exchanges.models import Currency, Exchange
 from points.models import PointUse
@@ -50,6 +52,21 @@ def stock(currency_id: int) -> int:
     return Currency.objects.get(pk=currency_id).stock
 
 
+def order_page(page, live_server, api, order_id: int, name: str) -> None:
+    """The scenario's order as an operator sees it in the control room: its status, every event on the timeline.
+
+    Leaves a full-page screenshot, test-artifacts/screenshots/seed-000-NAME.png.
+    """
+    order = api.get(f"/orders/{order_id}").json()
+    events = event_types(api, order_id)
+    operator_login(page, live_server)
+    page.goto(f"{live_server.url}/admin/orders/order/{order_id}/change/")
+    expect(page.locator("#content")).to_contain_text(order["statusText"])
+    for event_type in set(events):
+        expect(page.locator(f".saga-event[data-event-type='{event_type}']")).to_have_count(events.count(event_type))
+    screenshot(page, f"seed-000-{name}")
+
+
 @pytest.fixture
 def jjy(api, seed_currencies):
     """## init: `http :8088/points userId="jjy" point=10000`."""
@@ -72,7 +89,7 @@ def test_init(api, jjy):
     assert api.get("/points/jjy").json() == {"userId": "jjy", "point": 10000}
 
 
-def test_happy_path(api, jjy, celery_worker):
+def test_happy_path(api, jjy, celery_worker, page, live_server):
     # when
     response = api.post("/orders", {"holderId": "jjy", "currencyId": "1", "amount": "500"})
     # then
@@ -95,9 +112,10 @@ def test_happy_path(api, jjy, celery_worker):
     assert event_types(api, order_id) == ["OrderCreated", "ExchangeSucceed", "PointUsed", "OrderPlaced"]
     used = api.get(f"/orders/{order_id}/events").json()[2]
     assert (used["eventType"], used["orderId"], used["point"]) == ("PointUsed", order_id, 9500)
+    order_page(page, live_server, api, order_id, "happy-path")
 
 
-def test_compensation_with_point_limit(api, after_happy_path):
+def test_compensation_with_point_limit(api, after_happy_path, page, live_server):
     # when more is ordered than jjy has points for
     order_id = api.post("/orders", {"holderId": "jjy", "currencyId": "1", "amount": "50000"}).json()["id"]
     # then
@@ -119,9 +137,10 @@ def test_compensation_with_point_limit(api, after_happy_path):
         "ExchangeCompensated",
         "CompensationCompleted",
     ]
+    order_page(page, live_server, api, order_id, "point-limit")
 
 
-def test_compensation_with_downtime(api, after_happy_path, celery_worker, settings):
+def test_compensation_with_downtime(api, after_happy_path, celery_worker, settings, page, live_server):
     # given nobody consumes the exchanges queue (the exchange service is down)
     settings.SAGA_DEADLINE_SECONDS = SHORT_DEADLINE
     replies = app.control.cancel_consumer("exchanges", destination=[celery_worker], reply=True)
@@ -152,9 +171,10 @@ def test_compensation_with_downtime(api, after_happy_path, celery_worker, settin
     # (the expired step and the compensation were both waiting on the exchanges queue; either may run first)
     assert events[:4] == ["OrderCreated", "DeadlineReached", "OrderRejected", "PointUseCancelled"]
     assert sorted(events[4:]) == sorted(["ExchangeExpired", "ExchangeCancelled", "CompensationCompleted"])
+    order_page(page, live_server, api, order_id, "downtime")
 
 
-def test_expired_events_are_ignored(api, after_happy_path, celery_worker, settings):
+def test_expired_events_are_ignored(api, after_happy_path, celery_worker, settings, page, live_server):
     # when the exchange step of currency 100 starts only after the deadline
     settings.SAGA_DEADLINE_SECONDS = SHORT_DEADLINE
     order_id = api.post("/orders", {"holderId": "jjy", "currencyId": "100", "amount": "500"}).json()["id"]
@@ -177,10 +197,11 @@ def test_expired_events_are_ignored(api, after_happy_path, celery_worker, settin
         "CompensationCompleted",
         "ExchangeExpired",
     ]
+    order_page(page, live_server, api, order_id, "currency-100-expired")
 
 
 def test_quiz_a_step_that_passed_its_expiry_check_applies_after_the_deadline(
-    api, after_happy_path, celery_worker, settings
+    api, after_happy_path, celery_worker, settings, page, live_server
 ):
     # when the exchange step of currency 200 checks the deadline in time and applies after it
     settings.SAGA_DEADLINE_SECONDS = SHORT_DEADLINE
@@ -208,6 +229,7 @@ def test_quiz_a_step_that_passed_its_expiry_check_applies_after_the_deadline(
         "CompensationCompleted",
         "ExchangeRefused",
     ]
+    order_page(page, live_server, api, order_id, "currency-200-quiz")
 
 
 def test_the_seed_httpie_commands_work_verbatim(live_server, seed_currencies, celery_worker):

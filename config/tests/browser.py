@@ -58,13 +58,33 @@ def admin_login(page: Page, live_server, *, username: str = ADMIN_USERNAME, pass
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_superuser(username=username, password=password, email="")
+    login_form(page, live_server, username, password)
+    return user
+
+
+def operator_login(page: Page, live_server, *, username: str = "oncall", password: str = ADMIN_PASSWORD):
+    """Create a staff user in the Operators group (not a superuser), log in through the login form; the user.
+
+    Leaves the page on the admin index.
+    """
+    from django.contrib.auth import get_user_model
+
+    from config.operators import operators_group_ensure
+
+    user = get_user_model().objects.create_user(username=username, password=password, is_staff=True)
+    user.groups.add(operators_group_ensure())
+    login_form(page, live_server, username, password)
+    return user
+
+
+def login_form(page: Page, live_server, username: str, password: str) -> None:
+    """Log in through the admin's own login form; leaves the page on the admin index."""
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     expect(page).to_have_url(f"{live_server.url}/admin/")
     expect(page.locator("#logout-form")).to_be_attached()  # the admin's header, for a logged-in user only
-    return user
 
 
 def screenshot(page: Page, name: str) -> Path:

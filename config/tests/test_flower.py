@@ -4,9 +4,11 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from checkout.models import Saga
 from config.celery import app
+from config.tests.browser import BROWSER_TIMEOUT_MS, VIEWPORT, screenshot
 from conftest import _start, _stop, free_port, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -102,7 +104,9 @@ def test_flower_lists_a_sagas_tasks_by_their_explicit_names(flower, api, usd, se
 HOUSEKEEPING = ("checkout.sweep_overdue", "checkout.outbox_relay", "checkout.idempotency_cleanup")
 
 
-def test_flower_lists_the_sagas_tasks_and_none_of_the_housekeeping(flower, celery_worker, celery_beat, api, usd):
+def test_flower_lists_the_sagas_tasks_and_none_of_the_housekeeping(
+    flower, celery_worker, celery_beat, api, usd, browser
+):
     """Issue 12: the once-a-second backstops run, and send Flower nothing to list (ADR 0009, as built)."""
 
     def runs() -> dict[str, int]:  # tasks the worker has run, by name, since it started
@@ -135,3 +139,16 @@ def test_flower_lists_the_sagas_tasks_and_none_of_the_housekeeping(flower, celer
     assert names.isdisjoint(HOUSEKEEPING)
     types = requests.get(f"{flower}/api/task/types", auth=(USER, PASSWORD), timeout=10).json()["task-types"]
     assert set(types).isdisjoint(HOUSEKEEPING)
+    # and so does its task list, as a browser shows it
+    context = browser.new_context(viewport=VIEWPORT, http_credentials={"username": USER, "password": PASSWORD})
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{flower}/tasks")
+        grid = page.locator("#tasks-table")
+        expect(grid).to_contain_text("orders.approve")
+        for name in HOUSEKEEPING:
+            expect(grid).not_to_contain_text(name)
+        screenshot(page, "flower-tasks")
+    finally:
+        context.close()

@@ -5,13 +5,14 @@ import pty
 import re
 import select
 import subprocess
+import sys
 import time
 
 import pytest
 import requests
 from django.db import connection
 
-from config import stack
+from config import heartbeat, stack
 from conftest import _database_url_for, free_port
 
 
@@ -77,3 +78,16 @@ def test_make_run_says_what_it_does_and_ctrl_c_ends_it_with_status_0(transaction
     assert not (stack.RUN_DIR / f"stack-{env['WEB_PORT']}.pid").exists()
     web = subprocess.run(["pgrep", "-f", f"127.0.0.1:{env['WEB_PORT']}"], capture_output=True, text=True)
     assert web.stdout == "", web.stdout
+
+
+def test_a_silent_install_step_says_it_is_still_working_and_keeps_its_exit_status(capfd, monkeypatch):
+    # given a step that prints a line, then nothing for 1.5 s, then fails, with a heartbeat every 0.5 s
+    monkeypatch.setattr(heartbeat, "HEARTBEAT_SECONDS", 0.5)
+    step = "import sys, time; print('unpacking', flush=True); time.sleep(1.5); sys.exit(3)"
+    # when
+    status = heartbeat.run("Installing the dependencies", [sys.executable, "-c", step])
+    # then its own output passes through, the silence is filled, and make sees its failure
+    out = capfd.readouterr().out
+    assert status == 3
+    assert out.startswith("unpacking\n")
+    assert "[make] Installing the dependencies: still working (" in out

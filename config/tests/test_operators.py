@@ -2,9 +2,11 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from config.admin_mixins import can_steer
 from config.operators import OPERATORS, operators_group_ensure
+from config.tests.browser import operator_login, screenshot
 
 SAGA = ["Orders", "Saga attempts", "Saga events", "Point accounts", "Currencies", "Exchanges"]
 INTERNALS = [
@@ -51,3 +53,14 @@ def test_a_superuser_still_sees_the_internals(admin_client):
     index = admin_client.get("/admin/").content.decode()
     for name in ["Periodic tasks", "Idempotent requests", "Outbox messages", "Service keys"]:
         assert f">{name}<" in index, name
+
+
+def test_an_operator_logging_in_sees_the_saga_on_the_admin_index(page, live_server):
+    # when an on-call operator (staff, not superuser) logs in through the login form
+    operator_login(page, live_server)
+    # then the index lists the saga's records and links the dashboard, and none of the internals
+    expect(page.get_by_role("link", name="Saga dashboard")).to_be_visible()
+    models = set(page.locator("#content-main th[scope=row]").all_inner_texts())
+    assert set(SAGA) <= models
+    assert models.isdisjoint(INTERNALS)
+    screenshot(page, "admin-index-operator")
