@@ -4,11 +4,22 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
 
+# The index in the order of an order's story (placed, its saga, the participants), not alphabetical;
+# any other app (the scheduler's, users, lockouts: superusers only) after these.
+APP_ORDER = ["orders", "checkout", "points", "exchanges"]
+
 
 class SagaAdminSite(admin.AdminSite):
     site_header = "Saga orchestrator"
     site_title = "Saga orchestrator"
     index_title = "Control room"
+
+    def get_app_list(self, request, app_label=None):
+        def rank(app: dict) -> tuple[int, str]:
+            label = app["app_label"]
+            return (APP_ORDER.index(label) if label in APP_ORDER else len(APP_ORDER), app["name"])
+
+        return sorted(super().get_app_list(request, app_label), key=rank)
 
     def get_urls(self):
         dashboard = path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard")

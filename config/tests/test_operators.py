@@ -63,4 +63,7 @@ def test_an_operator_logging_in_sees_the_saga_on_the_admin_index(page, live_serv
     models = set(page.locator("#content-main th[scope=row]").all_inner_texts())
     assert set(SAGA) <= models
     assert models.isdisjoint(INTERNALS)
+    # in the order of an order's story: the order, its saga, then the participants
+    sections = page.locator("#content-main .module caption").all_inner_texts()
+    assert [section.upper() for section in sections] == ["ORDERS", "CHECKOUT (THE SAGA)", "POINTS", "EXCHANGES"]
     screenshot(page, "admin-index-operator")
