@@ -409,6 +409,23 @@ def test_the_dashboard_needs_a_login(client):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
+def test_the_dashboard_refreshes_from_its_cards_which_are_for_staff_only(client, admin_client, point_limit_order):
+    # the page reloads nothing by itself: a script fetches its cards again
+    page = admin_client.get(reverse("admin:dashboard")).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert "checkout/saga-dashboard.js" in page and 'data-refresh-url="/admin/dashboard/?cards=1"' in page
+    # the cards alone, not cached
+    cards = admin_client.get(reverse("admin:dashboard"), {"cards": "1"})
+    assert cards.status_code == 200 and "no-store" in cards["Cache-Control"]
+    html = cards.content.decode()
+    assert 'id="last-hour"' in html and "<html" not in html and "saga-dashboard.js" not in html
+    # and only for staff: anonymous callers go to the login page, a non-staff user too
+    anonymous = client.get(reverse("admin:dashboard"), {"cards": "1"})
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    client.force_login(User.objects.create_user("someone", password="pw"))
+    assert client.get(reverse("admin:dashboard"), {"cards": "1"}).status_code == 302
+
+
 @pytest.mark.parametrize(
     "seconds, text", [(0, "0 s ago"), (119, "119 s ago"), (120, "2 min ago"), (7200, "2 h ago"), (172800, "2 days ago")]
 )
