@@ -53,14 +53,12 @@ class SagaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "order_link",
-        "attempt",
         "outcome",
         "attention",
         "started",
         "deadline",
         "decided",
         "undone",
-        "redrives",
     ]
     list_filter = ["status", "reason", "needs_attention", age_filter("created_at")]
     search_fields = ["=id", "=order__id", "order__holder_id"]
@@ -70,10 +68,10 @@ class SagaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_steer_permission(self, request) -> bool:
         return can_steer(request.user)
 
-    @admin.display(description="order", ordering="order_id")
+    @admin.display(description="order · attempt", ordering="order_id")
     def order_link(self, saga: Saga) -> str:
         url = reverse("admin:orders_order_change", args=[saga.order_id])
-        return format_html('<a href="{}#saga-timeline">{}</a>', url, saga.order_id)
+        return format_html('<a href="{}#saga-timeline">{}</a> · {}', url, saga.order_id, saga.attempt)
 
     @admin.display(description="outcome", ordering="status")
     def outcome(self, saga: Saga) -> str:
@@ -81,11 +79,10 @@ class SagaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="attention", ordering="-needs_attention", empty_value="")
     def attention(self, saga: Saga) -> str:
-        return attention_flag(saga.needs_attention)
-
-    @admin.display(description="re-drives", ordering="compensation_redrives")
-    def redrives(self, saga: Saga) -> int:
-        return saga.compensation_redrives
+        """A yes stands out; an attempt the sweeper re-drove says so quietly (a no says nothing)."""
+        if saga.needs_attention or not saga.compensation_redrives:
+            return attention_flag(saga.needs_attention)
+        return format_html('<span class="quiet">re-driven {} times</span>', saga.compensation_redrives)
 
     @admin.display(description="started (UTC)", ordering="created_at")
     def started(self, saga: Saga) -> str:
