@@ -1,12 +1,14 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from checkout.admin import STEERING, steer
+from checkout.admin import STEERING, attention_flag, since_start, steer
 from checkout.models import Saga, SagaEvent, SagaStatus
-from checkout.timeline import order_timeline
+from checkout.templatetags.saga_admin import stamp
+from checkout.timeline import TONE_NAMES, order_timeline
 from config.admin_mixins import ReadOnlyAdminMixin, ReadOnlyInline, age_filter, can_steer
 
 from .models import Order, OrderLine
@@ -20,25 +22,40 @@ class OrderLineInline(ReadOnlyInline):
 
 class SagaInline(ReadOnlyInline):
     model = Saga
-    fields = [
-        "attempt",
-        "status",
-        "reason",
-        "version",
-        "deadline_at",
-        "decided_at",
-        "compensated_at",
-        "needs_attention",
-    ]
+    fields = ["attempt", "status", "reason", "version", "started", "deadline", "decided", "undone", "attention"]
+
+    @admin.display(description="started (UTC)")
+    def started(self, saga: Saga) -> str:
+        return stamp(saga.created_at)
+
+    @admin.display(description="deadline")
+    def deadline(self, saga: Saga) -> str:
+        return since_start(saga, saga.deadline_at)
+
+    @admin.display(description="decided")
+    def decided(self, saga: Saga) -> str:
+        return since_start(saga, saga.decided_at)
+
+    @admin.display(description="every step undone")
+    def undone(self, saga: Saga) -> str:
+        return since_start(saga, saga.compensated_at)
+
+    @admin.display(description="needs attention", empty_value="")
+    def attention(self, saga: Saga) -> str:
+        return attention_flag(saga.needs_attention)
 
 
 class EventInline(ReadOnlyInline):
     model = SagaEvent
-    fields = ["timestamp", "saga", "service", "event_type", "payload"]
+    fields = ["at", "saga", "service", "event_type", "payload"]
     ordering = ["timestamp", "id"]
     verbose_name_plural = "events (in time order, with their payload)"
     show_change_link = False
     classes = ["collapse"]  # the timeline above tells the story; this is the raw log
+
+    @admin.display(description="at (UTC)")
+    def at(self, event: SagaEvent) -> str:
+        return stamp(event.timestamp)
 
 
 @admin.register(Order)
@@ -47,7 +64,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     ordering = ["-id"]  # newest first
 
-    list_display = ["id", "holder_id", "status", "rejection_reason", "total_cost", "deadline_at", "created_at"]
+    # Short columns that fit a 1400 px window; the deadline and the attempts are on the order's page.
+    list_display = ["id", "holder", "outcome", "cost", "created", "attention"]
     list_filter = ["status", "rejection_reason", age_filter("created_at")]
     search_fields = ["=id", "holder_id"]
     search_help_text = "An order id, or a holder (user id)."
@@ -57,6 +75,30 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_steer_permission(self, request) -> bool:
         return can_steer(request.user)
+
+    def get_queryset(self, request):
+        flagged = Saga.objects.filter(order=OuterRef("pk"), needs_attention=True)
+        return super().get_queryset(request).annotate(flagged=Exists(flagged))
+
+    @admin.display(description="holder", ordering="holder_id")
+    def holder(self, order: Order) -> str:
+        return order.holder_id
+
+    @admin.display(description="status", ordering="status")
+    def outcome(self, order: Order) -> str:
+        return f"{order.status} · {order.rejection_reason}" if order.rejection_reason else order.status
+
+    @admin.display(description="cost", ordering="total_cost")
+    def cost(self, order: Order) -> int:
+        return order.total_cost
+
+    @admin.display(description="created (UTC)", ordering="created_at")
+    def created(self, order: Order) -> str:
+        return stamp(order.created_at)
+
+    @admin.display(description="attention", ordering="-flagged", empty_value="")
+    def attention(self, order: Order) -> str:
+        return attention_flag(order.flagged)
 
     @admin.action(description="Force reject (orders being checked out; every step is undone)", permissions=["steer"])
     def force_reject(self, request, queryset) -> None:
@@ -79,6 +121,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             extra_context |= {
                 "timelines": timelines,
                 "loose_events": loose_events,
+                "tones": list(TONE_NAMES.items()),
                 "can_steer": can_steer(request.user),
                 "steer_url": reverse("admin:orders_order_steer", args=[object_id]),
             }

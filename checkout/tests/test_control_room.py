@@ -78,16 +78,19 @@ def test_a_timeline_puts_each_event_in_its_services_lane_in_time_order(point_lim
     # when
     [timeline], loose = order_timeline(point_limit_order.pk)
     # then
-    assert [(e.event_type, e.service, e.column, e.tone) for e in timeline.events] == [
-        # a staircase: down the lanes in one column while time moves down them, a new column when it goes up
-        ("OrderCreated", "orders", 0, "info"),
-        ("ExchangeSucceed", "exchanges", 0, "ok"),
-        ("PointUseFailed", "points", 0, "bad"),
-        ("OrderRejected", "orders", 1, "bad"),
-        ("ExchangeCompensated", "exchanges", 1, "undo"),
-        ("CompensationCompleted", "checkout", 1, "ok"),
+    assert [(e.number, e.event_type, e.service, e.tone) for e in timeline.events] == [
+        (1, "OrderCreated", "orders", "neutral"),
+        (2, "ExchangeSucceed", "exchanges", "applied"),
+        (3, "PointUseFailed", "points", "rejected"),
+        (4, "OrderRejected", "orders", "rejected"),
+        (5, "ExchangeCompensated", "exchanges", "undone"),
+        (6, "CompensationCompleted", "checkout", "undone"),
     ]
-    assert (timeline.deadline_column, timeline.column_count) == (2, 3)  # never reached: after every event
+    assert [e.lane for e in timeline.events] == [0, 1, 2, 0, 1, 3]
+    # one axis, left to right in time, the deadline (never reached) after every event
+    xs = [e.x for e in timeline.events]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)
+    assert timeline.deadline_x > xs[-1]
     assert all(not e.after_deadline for e in timeline.events)
     offsets = [e.offset_ms for e in timeline.events]
     assert offsets == sorted(offsets) and offsets[0] >= 0
@@ -97,7 +100,7 @@ def test_a_timeline_puts_each_event_in_its_services_lane_in_time_order(point_lim
     assert "every step undone" in timeline.summary
 
 
-def test_the_deadline_column_falls_between_the_events_before_and_after_it(deadline_order):
+def test_the_deadline_falls_between_the_events_before_and_after_it(deadline_order):
     [timeline], _ = order_timeline(deadline_order.pk)
     before = [e.event_type for e in timeline.events if not e.after_deadline]
     after = [e.event_type for e in timeline.events if e.after_deadline]
@@ -109,11 +112,9 @@ def test_the_deadline_column_falls_between_the_events_before_and_after_it(deadli
         "ExchangeCompensated",
         "CompensationCompleted",
     ]
-    # columns: [OrderCreated / ExchangeSucceed] [deadline] [DeadlineReached] [OrderRejected / PointUseCancelled]
-    # [ExchangeCompensated / CompensationCompleted]: compensation goes up the lanes, last step first
-    assert (timeline.deadline_column, timeline.column_count) == (1, 5)
-    assert [e.column for e in timeline.events] == [0, 0, 2, 3, 3, 4, 4]
-    assert 0 < timeline.deadline_percent <= 100
+    assert timeline.before_deadline == 2
+    xs = [e.x for e in timeline.events]
+    assert xs[1] < timeline.deadline_x < xs[2]
 
 
 def test_the_order_page_draws_the_timeline_with_its_deadline_and_every_event(admin_client, deadline_order):
@@ -123,11 +124,13 @@ def test_the_order_page_draws_the_timeline_with_its_deadline_and_every_event(adm
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="saga-timeline"' in html
-    assert html.count('class="saga-deadline"') == 1
+    assert html.count('class="saga-deadline"') == 1  # one deadline marker, on the chart's axis
     saga = deadline_order.sagas.get()
     for event_type in _types(saga):
-        assert f'data-event-type="{event_type}"' in html
+        # a dot on the chart and a row of the table, each
+        assert html.count(f'data-event-type="{event_type}"') == 2 * _types(saga).count(event_type)
     assert "rejected due to deadline" in html
+    assert "left to right" in html and "top to bottom" not in html
 
 
 def test_an_order_not_checked_out_yet_says_so(admin_client, usd):
@@ -300,6 +303,28 @@ def test_lists_filter_by_age_and_search_by_holder_or_order_id(admin_client, poin
     assert admin_client.get(sagas, {"age": "5m", "q": "jjy"}).context["cl"].result_count == 1
 
 
+def test_the_lists_attention_column_flags_a_yes_and_leaves_a_no_blank(admin_client, point_limit_order, usd):
+    # given one attempt flagged for an operator beside one that is not
+    flagged = order_place(holder_id="lee", lines=[(1, 1)])
+    assert saga_force_reject(saga_id=flagged.sagas.get().pk, by="alice")
+    Saga.objects.filter(order=flagged).update(needs_attention=True)
+    for url in (reverse("admin:orders_order_changelist"), reverse("admin:checkout_saga_changelist")):
+        # when
+        html = admin_client.get(url).content.decode()
+        # then a "yes" stands out once, and a "no" is no red cross (nor any mark)
+        assert html.count('<span class="saga-attention-flag">⚠ yes</span>') == 1, url
+        assert "icon-no.svg" not in html and "icon-yes.svg" not in html, url
+        assert re.search(r'<td class="field-attention">(&nbsp;)?</td>', html), url  # blank
+
+
+def test_the_lists_show_times_to_the_millisecond(admin_client, point_limit_order):
+    saga = point_limit_order.sagas.get()
+    html = admin_client.get(reverse("admin:checkout_saga_changelist")).content.decode()
+    assert f"{saga.created_at:%Y-%m-%d %H:%M:%S}.{saga.created_at.microsecond // 1000:03d}" in html
+    assert "p.m." not in html and "a.m." not in html
+    assert re.search(r'<td class="field-decided">\+0\.\d{3} s</td>', html)
+
+
 # --- The dashboard --------------------------------------------------------------------------------------
 
 
@@ -382,6 +407,23 @@ def test_the_dashboard_shows_what_admission_lets_in_and_turns_away(admin_client,
 def test_the_dashboard_needs_a_login(client):
     response = client.get(reverse("admin:dashboard"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_dashboard_refreshes_from_its_cards_which_are_for_staff_only(client, admin_client, point_limit_order):
+    # the page reloads nothing by itself: a script fetches its cards again
+    page = admin_client.get(reverse("admin:dashboard")).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert "checkout/saga-dashboard.js" in page and 'data-refresh-url="/admin/dashboard/?cards=1"' in page
+    # the cards alone, not cached
+    cards = admin_client.get(reverse("admin:dashboard"), {"cards": "1"})
+    assert cards.status_code == 200 and "no-store" in cards["Cache-Control"]
+    html = cards.content.decode()
+    assert 'id="last-hour"' in html and "<html" not in html and "saga-dashboard.js" not in html
+    # and only for staff: anonymous callers go to the login page, a non-staff user too
+    anonymous = client.get(reverse("admin:dashboard"), {"cards": "1"})
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    client.force_login(User.objects.create_user("someone", password="pw"))
+    assert client.get(reverse("admin:dashboard"), {"cards": "1"}).status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def test_an_operator_finds_a_stuck_order_reads_its_timeline_and_retries_it_once(
         # then its timeline shows the deadline and every event, each in its service's lane
         timeline = page.locator(f".saga-attempt[data-saga-id='{stuck.pk}']")
         expect(timeline.locator(".saga-deadline")).to_be_visible()
-        expect(timeline.locator(".saga-axis-deadline")).to_contain_text("deadline")
+        expect(timeline.locator(".saga-deadline")).to_contain_text("deadline +")  # one, on the axis
         for event_type in set(before):
             expect(timeline.locator(f".saga-event[data-event-type='{event_type}']")).to_have_count(
                 before.count(event_type)
