@@ -5,7 +5,7 @@ The flow itself (which steps, in which order, with which compensations) is in sa
 
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -25,7 +25,7 @@ from .admission import Overloaded, admission_acquire, admission_bind, admission_
 from .events import event_record
 from .locks import sweep_lock, transition_lock
 from .models import OutboxKind, Saga, SagaStatus, Service
-from .notify import Waiter, settled_announce, settled_listen, settled_unlisten, settled_wait
+from .notify import NotSettled, Waiter, settled_announce, settled_listen, settled_unlisten, settled_wait
 from .outbox import outbox_add
 from .participant import ParticipantStatus
 from .saga import STEP_BY_SERVICE, STEPS, steps_that_may_have_applied
@@ -43,6 +43,23 @@ def order_place(*, holder_id: str, lines: Iterable[tuple[int, int]]) -> Order:
         admission_bind(ticket, saga_id=saga.pk)
     order.refresh_from_db()
     return order
+
+
+def order_wait(*, order_id: int, seconds: float) -> Order:
+    """The order once its newest attempt is settled, or as it is after `seconds` (the seed dialect's `Prefer: wait`).
+
+    Waits as a /wdm checkout does (notify.settled_wait, ADR 0004), and never past the attempt's
+    deadline + SAGA_WAIT_GRACE_SECONDS. Settled means approved, or rejected with every
+    compensation done: a read right after the answer sees everything rolled back.
+    """
+    saga = Saga.objects.filter(order_id=order_id).order_by("-attempt").first()
+    if saga is not None:
+        wait_until = saga.deadline_at + timedelta(seconds=settings.SAGA_WAIT_GRACE_SECONDS)
+        seconds = min(seconds, (wait_until - timezone.now()).total_seconds())
+        # when the wait runs out: the order as it is now (PENDING, or REJECTED and still compensating)
+        with suppress(NotSettled):
+            settled_wait(saga, give_up_at=time.monotonic() + max(0.0, seconds))
+    return Order.objects.prefetch_related("lines").get(pk=order_id)
 
 
 def order_start_empty(*, holder_id: str) -> Order:

@@ -5,7 +5,7 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_field
 from rest_framework import pagination, parsers, renderers, serializers
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.response import Response
@@ -91,6 +91,26 @@ RETRY_AFTER = OpenApiParameter(
     OpenApiParameter.HEADER,
     response=[503],
     description="On OVERLOADED: seconds after which a retry is likely to be admitted (at least 1).",
+)
+
+
+PREFER_WAIT = OpenApiParameter(
+    "Prefer",
+    str,
+    OpenApiParameter.HEADER,
+    description="RFC 7240: `wait=N` answers the order once its saga is settled (APPROVED, or REJECTED with every "
+    "compensation done), if that happens within N seconds; else the order as it is then, as without the header. "
+    "N is capped at the deadline + the checkout wait's grace (SAGA_DEADLINE_SECONDS + SAGA_WAIT_GRACE_SECONDS, "
+    "40 s by default). Anything else, or a malformed wait, is ignored (RFC 7240): the answer comes at once.",
+    examples=[OpenApiExample("wait for the outcome", value="wait=15")],
+)
+PREFERENCE_APPLIED = OpenApiParameter(
+    "Preference-Applied",
+    str,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="`wait=N` when the request's `Prefer: wait` was honoured: N is the wait applied (the cap, if it "
+    "asked for more).",
 )
 
 

@@ -12,10 +12,11 @@ POST /wdm/orders/checkout/<id>):
   SAGA_WEB_QUEUE_SECONDS (CoDel's test: a queue that does not drain, not a burst), saga
   starts are answered 503 OVERLOADED at once until one request is served without waiting.
   Other requests (probes, reads, payments) pass: they are short, and what an operator needs.
-* **Threads kept free.** A /wdm checkout holds its thread until its attempt settles. Each web
-  process lets at most threads - SAGA_WEB_RESERVED_THREADS checkouts wait at once (event streams,
-  below, included); one more is answered 503 OVERLOADED, so the reserved threads always serve
-  probes and short requests.
+* **Threads kept free.** A /wdm checkout holds its thread until its attempt settles, and so does
+  a POST /orders with `Prefer: wait=N` (N > 0) for up to N seconds: both count as waiting
+  checkouts. Each web process lets at most threads - SAGA_WEB_RESERVED_THREADS of them wait at
+  once (event streams, below, included); one more is answered 503 OVERLOADED, so the reserved
+  threads always serve probes and short requests.
 * **A full budget.** admission_full() answers, from Redis or from what this process heard
   from it in the last 50 ms, what admission_acquire would: no Django, no database read.
 
@@ -44,6 +45,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from checkout.admission import admission_count_refusal, admission_full
 from config.errors import Overloaded
+from config.prefer import prefer_wait
 
 __all__ = ["Door", "QueueTimedThreadWorker", "request_waited"]
 
@@ -147,8 +149,8 @@ class Door:
         refusal = admission_full()
         if refusal is not None:
             return self._answer(start_response, order_id, refusal)
-        if order_id is None:
-            return self.app(environ, start_response)
+        if order_id is None and not prefer_wait(environ.get("HTTP_PREFER")):
+            return self.app(environ, start_response)  # a POST /orders that answers at once
         limit = self.waiting_limit
         with self._lock:
             waiting, streams = self._waiting, len(self._streams)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -5,8 +6,9 @@ from rest_framework.response import Response
 from callers.models import Scope
 from callers.permissions import account_check, owned
 from checkout.idempotency import idempotent
-from checkout.services import order_place
-from config.api import RETRY_AFTER, OverloadedOut
+from checkout.services import order_place, order_wait
+from config.api import PREFER_WAIT, PREFERENCE_APPLIED, RETRY_AFTER, OverloadedOut
+from config.prefer import prefer_wait, wait_applied
 
 from .models import Order
 from .serializers import OrderOut, OrderPlaceFormIn, OrderPlaceIn, OrdersQuery
@@ -44,11 +46,27 @@ class OrdersApi(generics.ListCreateAPIView):
             "multipart/form-data": OrderPlaceFormIn,
         },
         responses={201: OrderOut, 503: OverloadedOut},
-        parameters=[RETRY_AFTER],
+        parameters=[RETRY_AFTER, PREFER_WAIT, PREFERENCE_APPLIED],
     )
     def post(self, request, *args, **kwargs):
-        """Place an order; 503 OVERLOADED with Retry-After, and nothing created, when the system is at capacity."""
-        return super().post(request, *args, **kwargs)
+        """Place an order; 503 OVERLOADED with Retry-After, and nothing created, when the system is at capacity.
+
+        With `Prefer: wait=N`, the answer is the order once its saga settled, if it does within N seconds.
+        """
+        response = super().post(request, *args, **kwargs)
+        asked = prefer_wait(request.headers.get("Prefer"))
+        if asked is None or response.status_code != status.HTTP_201_CREATED:
+            return response
+        # After create, not in it: the order and its saga's start commit first (with its Idempotency-Key, if
+        # any), or the saga would not run while we wait. A replay waits the same way: it answers what the
+        # request it repeats answered, once the saga is settled (ADR 0004, "Prefer: wait").
+        wait = wait_applied(
+            asked, deadline_seconds=settings.SAGA_DEADLINE_SECONDS, grace_seconds=settings.SAGA_WAIT_GRACE_SECONDS
+        )
+        if wait > 0:
+            response.data = OrderOut(order_wait(order_id=response.data["id"], seconds=wait)).data
+        response["Preference-Applied"] = f"wait={wait}"
+        return response
 
     @idempotent
     def create(self, request, *args, **kwargs):

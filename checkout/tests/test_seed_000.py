@@ -7,11 +7,6 @@ scenarios about the deadline set a short one, SHORT_DEADLINE, and the slow curre
 that deadline + 5 s.
 """
 
-import json
-import shlex
-import shutil
-import subprocess
-
 import pytest
 from playwright.sync_api import expect
 
@@ -230,28 +225,3 @@ def test_quiz_a_step_that_passed_its_expiry_check_applies_after_the_deadline(
         "ExchangeRefused",
     ]
     order_page(page, live_server, api, order_id, "currency-200-quiz")
-
-
-def test_the_seed_httpie_commands_work_verbatim(live_server, seed_currencies, celery_worker):
-    """The README's httpie lines, split as a shell would, with :8088 pointed at the test server."""
-    assert shutil.which("http"), "httpie is installed from requirements.txt"
-    port = live_server.url.rsplit(":", 1)[1]
-
-    def http(line: str) -> object:
-        args = shlex.split(line.replace(":8088", f":{port}"))
-        assert args[0] == "http"
-        out = subprocess.run(
-            ["http", "--ignore-stdin", "--body", *args[1:]], capture_output=True, text=True, check=True
-        )
-        return json.loads(out.stdout)
-
-    assert http('http :8088/points userId="jjy" point=10000') == {"userId": "jjy", "point": 10000}
-    assert http("http :8088/points/jjy") == {"userId": "jjy", "point": 10000}
-    order = http('http :8088/orders holderId="jjy" currencyId=1 amount=500 ')
-    assert (order["holderId"], order["currencyId"], order["amount"], order["status"]) == ("jjy", 1, 500, "PENDING")
-    assert http("http :8088/deadlines")["results"][0]["orderId"] == order["id"]
-    settled(order["id"])
-    assert http("http :8088/points/jjy")["point"] == 9500
-    assert http("http :8088/transactions")["count"] == 1  # the seed asks :8083; we serve it on 8088 too
-    assert http("http :8088/exchanges")["count"] == 1
-    assert http(f"http :8088/orders/{order['id']}")["status"] == "APPROVED"

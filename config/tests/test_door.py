@@ -152,6 +152,48 @@ def test_checkouts_waiting_in_a_process_leave_its_reserved_threads_free(db, sett
     )
 
 
+def test_orders_that_wait_for_their_outcome_count_as_waiting_checkouts(db, settings, threads):
+    # given: a process of 2 threads keeping 1 free, and one POST /orders with Prefer: wait=10 waiting
+    threads(2)
+    settings.SAGA_WEB_RESERVED_THREADS = 1
+    release = threading.Event()
+
+    def app(environ, start_response):
+        if environ.get("HTTP_PREFER") == "wait=10":  # held until released, as a saga that takes its time
+            assert release.wait(timeout=30)
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    gate = Door(app)
+
+    def place(prefer: str | None) -> tuple[str, dict, bytes]:
+        answer = {}
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/orders", "wsgi.input": io.BytesIO()}
+        if prefer is not None:
+            environ["HTTP_PREFER"] = prefer
+
+        def start_response(status, headers):
+            answer["status"], answer["headers"] = status, dict(headers)
+
+        body = b"".join(gate(environ, start_response))
+        return answer["status"], answer["headers"], body
+
+    waiting = threading.Thread(target=place, args=("wait=10",))
+    waiting.start()
+    wait_for(lambda: gate._waiting == 1, timeout=30, what="the first order to wait")
+    # when: a second order asks to wait, one asks for nothing, one's preference is malformed (ignored)
+    second = place("wait=10")
+    at_once = place(None)
+    malformed = place("wait=soon")
+    # then: the second is turned away in the seed dialect's shape; the others, which hold no thread, pass
+    assert (second[0], second[1]["Retry-After"]) == ("503 Service Unavailable", "1")
+    assert json.loads(second[2])["error"] == "OVERLOADED"
+    assert (at_once[0], malformed[0]) == ("201 Created", "201 Created")
+    release.set()
+    waiting.join(timeout=30)
+    assert gate._waiting == 0
+
+
 @pytest.fixture
 def just_refused(db, settings, monkeypatch):
     """A budget of one attempt, taken (its ticket returned), and a request just refused by it in Django;
