@@ -185,4 +185,4 @@ def test_the_dashboard_refreshes_its_figures_without_reloading_the_page(page, li
     assert page.evaluate("window.sagaMarker") == "still here"
     assert navigations == []
     expect(page.locator("meta[http-equiv=refresh]")).to_have_count(0)
-    screenshot(page, "dashboard")
+    screenshot(page, "dashboard-refreshed-in-place")
