@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from config.api import IdField, StrictIntegerField
 
-from .models import Order, OrderStatus
+from .models import Order
 from .services import MAX_LINE_AMOUNT, MAX_LINES
 
 CURRENCY_ID = {"min_value": 1, "max_value": 2**31 - 1}
@@ -54,11 +54,6 @@ class OrderPlaceFormIn(serializers.Serializer):
     holderId = IdField()
     currencyId = StrictIntegerField(required=False, initial=1, help_text="Defaults to 1.", **CURRENCY_ID)
     amount = StrictIntegerField(help_text="Units of the currency.", **AMOUNT)
-
-
-class OrdersQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
-    holderId = IdField(required=False)
 
 
 class OrderOut(serializers.ModelSerializer):
