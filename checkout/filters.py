@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 
 from callers.permissions import owned
-from config.api import IdFilter, IntegerFilter, ListFilterSet
+from config.api import DateTimeFilter, IdFilter, IntegerFilter, ListFilterSet
 from orders.models import Order
 
 from .models import Saga, SagaEvent, SagaStatus
@@ -29,10 +29,10 @@ class ParticipantRecordFilter(ListFilterSet):
 class EventsFilter(ListFilterSet):
     orderId = IntegerFilter(method="filter_order", label="Order id")
     holderId = IdFilter(field_name="order__holder_id", label="Holder id")
-    createdAfter = filters.IsoDateTimeFilter(
+    createdAfter = DateTimeFilter(
         field_name="timestamp", lookup_expr="gte", label="Happened after", help_text="ISO 8601, inclusive."
     )
-    createdBefore = filters.IsoDateTimeFilter(
+    createdBefore = DateTimeFilter(
         field_name="timestamp", lookup_expr="lte", label="Happened before", help_text="ISO 8601, inclusive."
     )
 

@@ -203,3 +203,17 @@ def test_an_end_user_asking_for_anothers_orders_events_is_a_404(two_holders, set
     response = jjy.get("/events", {"orderId": two_holders["kim"]["order"]})
     # then
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("moment", "listed"),
+    [
+        ("0092-09-28T14:36:46.528996-16:55", ["jjy", "kim"]),  # an offset PostgreSQL refuses as it is
+        ("2026-01-20T00:00:00+15:59", ["kim"]),
+        ("0001-01-01T00:00:00+05:00", ["jjy", "kim"]),  # before year 1 in UTC
+        ("9999-12-31T23:59:59-05:00", []),  # after year 9999 in UTC
+    ],
+)
+def test_any_iso_date_time_is_a_bound_however_far_its_offset_or_year(client, two_holders, moment, listed):
+    # when / then
+    assert holders_listed(client, "/orders", {"createdAfter": moment}, two_holders) == listed
