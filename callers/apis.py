@@ -11,7 +11,7 @@ from .tokens import user_token_mint
 
 
 class TokenIn(serializers.Serializer):
-    userId = IdField()
+    userId = IdField(label="User id")
 
 
 class TokenOut(serializers.Serializer):

@@ -18,25 +18,36 @@ from config.schema import ErrorOut
 from orders.models import Order
 
 from . import selectors
+from .filters import DeadlinesFilter, EventsFilter, order_of
 from .follow import events_follow
-from .serializers import STREAM_SECONDS, DeadlineOut, EventMessageOut, EventOut, EventsQuery, MyPageOut, StreamQuery
+from .models import Saga, SagaEvent
+from .serializers import STREAM_SECONDS, DeadlineOut, EventMessageOut, EventOut, MyPageOut, StreamQuery
 
 
-class EventsApi(APIView):
-    """The saga event log. `?orderId=N` shows only that order's events (seed 000's monitoring tool);
-    without it, the newest 1000 events."""
+class EventsApi(generics.ListAPIView):
+    """The saga event log, oldest first, as one list. `?orderId=N` shows all of that order's events (seed 000's
+    monitoring tool); without it, the newest 1000 of those the other filters select: `?holderId=`,
+    `?createdAfter=` and `?createdBefore=` (ISO 8601)."""
 
+    serializer_class = EventOut
     scopes = {"GET": Scope.READ}
+    filterset_class = EventsFilter
+    queryset = SagaEvent.objects.none()  # the model, for the schema's filters; the rows: get_queryset()
+    pagination_class = None
 
-    @extend_schema(parameters=[EventsQuery], responses={200: EventMessageOut(many=True), 404: ErrorOut})
-    def get(self, request):
-        query = EventsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        order_id = query.validated_data.get("orderId")
-        if order_id:
-            events = selectors.events_of_order(_order_of(request, order_id))
+    def get_queryset(self):
+        return owned(self.request, SagaEvent.objects.all(), "order__holder_id")
+
+    @extend_schema(responses={200: EventMessageOut(many=True), 404: ErrorOut})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        events = self.filter_queryset(self.get_queryset())
+        if request.query_params.get("orderId"):
+            events = events.order_by("timestamp", "id")
         else:
-            events = selectors.events_recent(holder_id=request.user.account)
+            events = selectors.events_recent(events)
         return Response(EventOut(events, many=True).data)
 
 
@@ -49,13 +60,6 @@ class OrderEventsApi(APIView):
     def get(self, request, pk: int):
         order = get_object_or_404(owned(request, Order.objects.only("pk")), pk=pk)
         return Response(EventOut(selectors.events_of_order(order.pk), many=True).data)
-
-
-def _order_of(request, order_id: int) -> int:
-    """`?orderId=` as the caller may read it: an end user's own order, or 404 (another's is as unknown)."""
-    if request.user.account is not None:
-        get_object_or_404(owned(request, Order.objects.only("pk")), pk=order_id)
-    return order_id
 
 
 class MyPageApi(APIView):
@@ -74,10 +78,13 @@ class MyPageApi(APIView):
 
 
 class DeadlinesApi(generics.ListAPIView):
-    """Every saga attempt's deadline and what became of it."""
+    """Every saga attempt's deadline and what became of it. Filter with `?orderId=`, `?holderId=`, `?status=`,
+    `?createdAfter=` and `?createdBefore=` (ISO 8601: when the attempt started)."""
 
     serializer_class = DeadlineOut
     scopes = {"GET": Scope.READ}
+    filterset_class = DeadlinesFilter
+    queryset = Saga.objects.none()  # the model, for the schema's filters; the rows: get_queryset()
 
     def get_queryset(self):
         return owned(self.request, selectors.deadlines(), "order__holder_id")
@@ -113,7 +120,7 @@ class EventsStreamApi(APIView):
         if order_id is None and request.user.account is not None:
             raise PermissionDenied("An end user follows one of their own orders: ?orderId=N.")
         if order_id is not None:
-            _order_of(request, order_id)
+            order_of(request, order_id)
         return _stream(
             order_id=order_id,
             resume_after=request.headers.get("Last-Event-ID", ""),

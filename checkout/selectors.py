@@ -22,9 +22,8 @@ def events_of_order(order_id: int) -> QuerySet[SagaEvent]:
     return SagaEvent.objects.filter(order_id=order_id).order_by("timestamp", "id")
 
 
-def events_recent(limit: int = RECENT_EVENTS, *, holder_id: str | None = None) -> list[SagaEvent]:
-    """The newest `limit` events (of one holder's orders if given), oldest first."""
-    events = SagaEvent.objects.all() if holder_id is None else SagaEvent.objects.filter(order__holder_id=holder_id)
+def events_recent(events: QuerySet[SagaEvent], limit: int = RECENT_EVENTS) -> list[SagaEvent]:
+    """The newest `limit` of `events`, oldest first."""
     newest = events.order_by("-timestamp", "-id")[:limit]
     return list(reversed(newest))
 

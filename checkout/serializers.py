@@ -34,14 +34,11 @@ class EventMessageOut(serializers.Serializer):
     service = serializers.CharField()
 
 
-class EventsQuery(serializers.Serializer):
-    orderId = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
-
-
 STREAM_SECONDS = 300
 
 
-class StreamQuery(EventsQuery):
+class StreamQuery(serializers.Serializer):
+    orderId = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
     seconds = StrictIntegerField(
         required=False, min_value=1, max_value=STREAM_SECONDS, help_text="How long the stream lasts (default 300)."
     )

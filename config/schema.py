@@ -4,7 +4,8 @@ drf-spectacular documents what a view says it answers. What every view can answe
 added here, in one place, from what the operation is: credentials (401 with WWW-Authenticate,
 403), throttles (429 with Retry-After), a database that does not answer (503), a body too large
 (413, config/limits.py) or of a media type no parser reads (415), an Idempotency-Key reused with
-another body (422, checkout/idempotency.py), malformed input (400) and unknown ids or pages (404).
+another body (422, checkout/idempotency.py), malformed input or a query parameter a list does not take
+(400) and unknown ids or pages (404).
 The seed dialect answers errors as DRF does (`{"detail"}`, or the fields in error for a 400);
 /wdm answers `{"error", "detail"}` (checkout/wdm.py), except the 413, which comes before any view.
 `config/tests/test_fuzz.py` holds the schema to the server's real answers with schemathesis.
@@ -14,6 +15,7 @@ from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
 
 from checkout.idempotency import MAX_KEY_LENGTH, is_idempotent
 from config.docs import OPERATIONS, Doc
@@ -153,6 +155,8 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append("404")
         if "requestBody" in operation or any(p["in"] == "query" and p["name"] != "page" for p in parameters):
             statuses.append("400")
+        elif self.method == "GET" and isinstance(self.view, ListModelMixin):
+            statuses.append("400")  # a query parameter the list does not take (config.api.FilterBackend)
         if self.method in ("POST", "PUT", "PATCH"):
             statuses.append("413")  # the limit is on Content-Length, so whatever the view reads
             if "requestBody" in operation:

@@ -4,31 +4,48 @@ from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from config import health
 
-ROOT_LINKS = ("points", "orders", "currencies", "exchanges", "transactions", "deadlines", "events")
+ROOT_LINKS = ("points", "orders", "currencies", "exchanges", "transactions", "deadlines", "events", "events-stream")
 
 
 @extend_schema(exclude=True)
-@api_view(["GET"])
-@permission_classes([AllowAny])  # links only; every one of them asks for credentials itself
-def api_root(request):
-    """The seed-dialect API. Start with POST /points, then POST /orders; admin at /admin/."""
-    links = {name: reverse(name, request=request) for name in ROOT_LINKS}
-    links["admin"] = request.build_absolute_uri("/admin/")
-    links["schema"] = reverse("schema", request=request)
-    links["swagger-ui"] = reverse("swagger-ui", request=request)
-    links["redoc"] = reverse("redoc", request=request)
-    return Response(links)
+class ApiRootApi(APIView):
+    """Seed 000's dialect: JSON, camelCase. Start with `POST /points` (`{"userId": "jjy", "point": 1000}`), then
+    `POST /orders` (`{"holderId": "jjy", "currencyId": 1, "amount": 500}`), then read what the saga did: the
+    order, its events, the exchanges and transactions. Lists take filters such as `?orderId=`, `?holderId=`,
+    `?status=`, `?createdAfter=` (the *Filters* button on each list's page).
+
+    * `my-page`: seed 001's per-user page, `/my-page/{userId}`.
+    * `events-stream`: server-sent events, `?orderId=N` to follow one order.
+    * `wdm`: seed 004's checkout dialect under `/wdm/` (ids and values as path segments, such as
+      `POST /wdm/orders/checkout/{order_id}`), documented in ReDoc.
+    * `healthz`, `readyz`: the probes; `schema`, `swagger-ui`, `redoc`: the OpenAPI schema and its two readers;
+      `admin` and `dashboard`: the control room (staff).
+    """
+
+    name = "Saga orchestrator API"
+    permission_classes = [AllowAny]  # links only; every one of them asks for credentials itself
+
+    def get(self, request):
+        links = {name: reverse(name, request=request) for name in ROOT_LINKS}
+        links["my-page"] = request.build_absolute_uri("/my-page/") + "{userId}"
+        links["auth-tokens"] = reverse("auth-tokens", request=request)
+        links["wdm"] = reverse("redoc", request=request) + "#tag/wdm"
+        for name in ("healthz", "readyz", "schema", "swagger-ui", "redoc"):
+            links[name] = reverse(name, request=request)
+        links["admin"] = request.build_absolute_uri("/admin/")
+        links["dashboard"] = reverse("admin:dashboard", request=request)
+        return Response(links)
 
 
 urlpatterns = [
-    path("", api_root, name="api-root"),
+    path("", ApiRootApi.as_view(), name="api-root"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

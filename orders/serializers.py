@@ -1,28 +1,46 @@
 from rest_framework import serializers
+from rest_framework.fields import iter_options
 
 from config.api import IdField, StrictIntegerField
+from exchanges.models import Currency
 
-from .models import Order, OrderStatus
+from .models import Order
 from .services import MAX_LINE_AMOUNT, MAX_LINES
 
 CURRENCY_ID = {"min_value": 1, "max_value": 2**31 - 1}
 AMOUNT = {"min_value": 1, "max_value": MAX_LINE_AMOUNT}
 
 
+class CurrencyIdField(StrictIntegerField):
+    """A currency's id, as JSON takes it (an integer; an unknown one is the service's 400, which names it); the
+    browsable API's form offers the existing currencies to choose from instead of a number box."""
+
+    def __init__(self, **kwargs):
+        super().__init__(label="Currency", style={"base_template": "select.html"}, **CURRENCY_ID, **kwargs)
+
+    def iter_options(self):
+        """The form's <option>s, read when the form is drawn (DRF's select.html asks the field for them)."""
+        currencies = Currency.objects.order_by("id")
+        return iter_options(
+            {c.id: f"{c.id} · {c.code} ({c.rate} points a unit, {c.stock} in stock)" for c in currencies}
+        )
+
+
 class OrderLineIn(serializers.Serializer):
-    currencyId = StrictIntegerField(**CURRENCY_ID)
-    amount = StrictIntegerField(**AMOUNT)
+    currencyId = CurrencyIdField()
+    amount = StrictIntegerField(label="Amount", **AMOUNT)
 
 
 class OrderPlaceIn(serializers.Serializer):
     """The seed's `{holderId, currencyId, amount}`, or `{holderId, lines: [{currencyId, amount}, ...]}`."""
 
-    holderId = IdField()
-    currencyId = StrictIntegerField(required=False, initial=1, help_text="Defaults to 1.", **CURRENCY_ID)
-    amount = StrictIntegerField(required=False, help_text="Units of the currency.", **AMOUNT)
+    holderId = IdField(label="Holder id")
+    currencyId = CurrencyIdField(required=False, initial=1, help_text="Defaults to 1.")
+    amount = StrictIntegerField(label="Amount", required=False, help_text="Units of the currency.", **AMOUNT)
     # DRF's HTML forms cannot fill a list of objects; the form says how to send several lines instead.
     lines = OrderLineIn(
         many=True,
+        label="Lines",
         required=False,
         max_length=MAX_LINES,
         allow_empty=False,
@@ -51,14 +69,9 @@ class OrderPlaceIn(serializers.Serializer):
 class OrderPlaceFormIn(serializers.Serializer):
     """The schema of an order posted as a form (the browsable API's): one line, since a form cannot nest `lines`."""
 
-    holderId = IdField()
-    currencyId = StrictIntegerField(required=False, initial=1, help_text="Defaults to 1.", **CURRENCY_ID)
-    amount = StrictIntegerField(help_text="Units of the currency.", **AMOUNT)
-
-
-class OrdersQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
-    holderId = IdField(required=False)
+    holderId = IdField(label="Holder id")
+    currencyId = CurrencyIdField(required=False, initial=1, help_text="Defaults to 1.")
+    amount = StrictIntegerField(label="Amount", help_text="Units of the currency.", **AMOUNT)
 
 
 class OrderOut(serializers.ModelSerializer):

@@ -7,15 +7,19 @@ from callers.models import Scope
 from callers.permissions import account_check, owned
 from checkout.idempotency import idempotent
 
+from .filters import PointsFilter, TransactionsFilter
 from .models import PointAccount, PointUse
 from .serializers import AccountOut, DepositIn, TransactionOut
 from .services import BalanceTooLarge, points_deposit
 
 
 class PointsApi(generics.ListCreateAPIView):
-    """Point accounts. POST `{userId, point}` adds points, opening the account on its first deposit."""
+    """Point accounts, by user id; `?userId=` finds one, `?createdAfter=` / `?createdBefore=` (ISO 8601) those opened
+    then. POST `{"userId", "point"}` adds points, opening the account on its first deposit."""
 
     scopes = {"GET": Scope.READ, "POST": Scope.POINTS_MINT}
+    filterset_class = PointsFilter
+    queryset = PointAccount.objects.none()  # the model, for the schema's filters; the rows: get_queryset()
 
     def get_queryset(self):
         return owned(self.request, PointAccount.objects.all(), "user_id")
@@ -51,10 +55,13 @@ class PointDetailApi(generics.RetrieveAPIView):
 
 
 class TransactionsApi(generics.ListAPIView):
-    """Point uses, one per saga attempt that reached the points step: applied, failed, compensated or cancelled."""
+    """Point uses, one per saga attempt that reached the points step: applied, failed, compensated or cancelled.
+    Filter with `?orderId=`, `?userId=`, `?status=`, `?sagaId=`, `?createdAfter=` and `?createdBefore=` (ISO 8601)."""
 
     serializer_class = TransactionOut
     scopes = {"GET": Scope.READ}
+    filterset_class = TransactionsFilter
+    queryset = PointUse.objects.none()  # the model, for the schema's filters; the rows: get_queryset()
 
     def get_queryset(self):
         return owned(self.request, PointUse.objects.all(), "user_id")

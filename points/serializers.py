@@ -9,8 +9,8 @@ MAX_DEPOSIT = 10**12
 
 
 class DepositIn(serializers.Serializer):
-    userId = IdField()
-    point = StrictIntegerField(min_value=1, max_value=MAX_DEPOSIT, help_text="Points to add.")
+    userId = IdField(label="User id")
+    point = StrictIntegerField(label="Points", min_value=1, max_value=MAX_DEPOSIT, help_text="Points to add.")
 
 
 class AccountOut(serializers.ModelSerializer):

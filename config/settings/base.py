@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_filters",  # the lists' filters, and their form in the browsable API
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "rest_framework_api_key",
@@ -131,6 +132,8 @@ REST_FRAMEWORK = {
     "VIEW_NAME_FUNCTION": "config.api.view_name",
     # drf-spectacular's, with the statuses every operation can answer (401, 403, 429, 503, ...): config/schema.py
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
+    # django-filter's, on lists only, with an unknown query parameter a 400 naming it (config/api.py)
+    "DEFAULT_FILTER_BACKENDS": ["config.api.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.api.PageNumberPagination",  # DRF's, ASCII page numbers only
     "PAGE_SIZE": 100,
 }

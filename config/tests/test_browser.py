@@ -24,7 +24,11 @@ def submit_post_form(page: Page, path: str, **fields: str) -> int:
     """Type `fields` into the browsable API's HTML form, click POST, wait for the answer's page; its status."""
     form = page.locator("#post-object-form")
     for name, value in fields.items():
-        form.locator(f"[name={name}]").fill(value)
+        field = form.locator(f"[name={name}]")
+        if field.evaluate("element => element.tagName") == "SELECT":
+            field.select_option(value)  # the currency: a choice of the existing ones
+        else:
+            field.fill(value)
     with page.expect_response(lambda response: response.request.method == "POST") as answer:
         form.get_by_role("button", name="POST").click()
     expect(page.locator(".request-info")).to_have_text(f"POST {path}")  # the answer's page is shown
@@ -168,7 +172,7 @@ def test_the_orders_form_explains_how_to_send_several_lines(page, live_server):
     page.goto(f"{live_server.url}/orders")
     # then
     expect(page.locator("#post-object-form")).to_contain_text(
-        "This form places one line (Currencyid, Amount). For several lines in one order, use the Raw data tab: "
+        "This form places one line (Currency, Amount). For several lines in one order, use the Raw data tab: "
         '{"holderId": "jjy", "lines": [{"currencyId": 1, "amount": 500}, {"currencyId": 2, "amount": 3}]}'
     )
     expect(page.locator("#post-object-form")).not_to_contain_text("Lists are not currently supported")
@@ -238,6 +242,8 @@ def test_bad_input_in_the_orders_form_is_a_400_naming_the_field(
 def test_an_unknown_currency_in_the_orders_form_is_a_400_naming_it(page, live_server, usd, no_publish):
     # given
     page.goto(f"{live_server.url}/orders")
+    # a currency the form does not offer (one gone since the page was drawn, or a hand-edited form)
+    page.locator("#post-object-form select[name=currencyId]").evaluate("select => select.add(new Option('999', '999'))")
     # when
     status = submit_post_form(page, "/orders", holderId="jjy", currencyId="999", amount="500")
     # then
@@ -270,3 +276,22 @@ def test_bad_input_in_the_points_form_is_a_400_naming_the_field(page, live_serve
     assert shown_answer(page) == ("HTTP 400 Bad Request", errors)
     assert not PointAccount.objects.exists()
     assert form_values(page, "userId", "point") == typed
+
+
+def test_the_orders_page_shows_the_form_above_the_list_with_a_currency_choice(page, live_server, usd):
+    # given
+    for _ in range(30):
+        Order.objects.create(holder_id="jjy")
+    # when
+    page.goto(f"{live_server.url}/orders")
+    # then: the form is on the first screen, above the answer's list of orders
+    form = page.locator("#post-object-form").bounding_box()
+    answer = page.locator(".response-info").bounding_box()
+    assert form["y"] + form["height"] <= answer["y"]
+    assert form["y"] + form["height"] <= page.viewport_size["height"]
+    expect(page.locator("#post-object-form label").first).to_have_text("Holder id")
+    expect(page.locator("#post-object-form select[name=currencyId] option")).to_have_text(
+        ["1 · USD (1 points a unit, 1000000 in stock)"]
+    )
+    expect(page.locator(".content-main .pull-left code").first).to_have_text("?holderId=jjy")  # Markdown, not backticks
+    screenshot(page, "orders-form-above-the-list")
