@@ -32,6 +32,12 @@ class Caller:
     def throttle_key(self) -> str:
         return f"{self.kind}:{self.name}"
 
+    def __str__(self) -> str:
+        """Who the browsable API's header says is calling."""
+        if self.kind == "open":
+            return "open access (local mode: every scope, any account)"
+        return f"{self.kind} {self.name}"
+
 
 # `make run` on a laptop (SAGA_API_MODE=local) and /wdm under SAGA_WDM_OPEN: every scope, any account.
 OPEN = Caller(kind="open", name="open", scopes=frozenset(Scope))

@@ -57,6 +57,19 @@ def test_the_root_is_titled_and_lists_every_entry(client):
 
 
 @pytest.mark.django_db
+def test_the_header_names_the_product_and_says_who_is_calling_in_words(client):
+    # when
+    html = page(client, "/orders")
+    # then: the product and its docs and admin, not DRF's site; the open local mode as words, not a repr
+    header = html[html.index('class="navbar') : html.index('class="breadcrumb"')]
+    brands = re.findall(r'<a class="navbar-brand" href="([^"]+)">([^<]+)</a>', header)
+    assert brands == [("/", "Saga orchestrator"), ("/api/docs", "API docs"), ("/admin/", "Admin")]
+    assert "django-rest-framework.org" not in header
+    assert "open access (local mode: every scope, any account)" in header
+    assert "Caller(" not in html
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("name", ["points", "orders", "currencies", "exchanges", "transactions", "deadlines", "events"])
 def test_each_list_the_root_links_to_answers(client, name):
     # given

@@ -295,3 +295,19 @@ def test_the_orders_page_shows_the_form_above_the_list_with_a_currency_choice(pa
     )
     expect(page.locator(".content-main .pull-left code").first).to_have_text("?holderId=jjy")  # Markdown, not backticks
     screenshot(page, "orders-form-above-the-list")
+
+
+def test_the_api_root_names_the_product_and_links_every_entry_point(page, live_server):
+    # when a newcomer opens the address make run printed
+    page.goto(f"{live_server.url}/")
+    # then the page is the product's, its description readable, and every entry point a link
+    expect(page).to_have_title("Saga orchestrator API")
+    expect(page.locator(".content-main h1")).to_have_text("Saga orchestrator API")
+    answer = page.locator(".response-info")
+    for path in ["/orders", "/points", "/events/stream", "/api/redoc#tag/wdm", "/readyz", "/admin/dashboard/"]:
+        expect(answer.locator(f"a[href='{live_server.url}{path}']")).to_have_count(1)
+    screenshot(page, "api-root")
+    # and a link leads to its list, with its form
+    answer.locator(f"a[href='{live_server.url}/orders']").click()
+    expect(page.locator(".content-main h1")).to_have_text("Orders")
+    expect(page.locator("#post-object-form")).to_be_visible()

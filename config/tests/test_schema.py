@@ -51,7 +51,7 @@ def test_the_schema_is_served_as_json(client):
 @pytest.mark.parametrize("path, title", [("/orders", "Orders"), ("/points", "Points"), ("/events", "Events")])
 def test_the_browsable_api_names_its_pages_without_the_class_suffix(client, path, title):
     page = client.get(path, HTTP_ACCEPT="text/html").content.decode()
-    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip() == f"{title} \u2013 Django REST framework"
+    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip() == f"{title} \u2013 Saga orchestrator"
 
 
 def test_every_operation_documents_credentials_throttles_and_an_unavailable_database(tmp_path):
