@@ -11,6 +11,10 @@ CURRENCY_ID = {"min_value": 1, "max_value": 2**31 - 1}
 AMOUNT = {"min_value": 1, "max_value": MAX_LINE_AMOUNT}
 
 
+def _points(count: int) -> str:
+    return f"{count} point" if count == 1 else f"{count} points"
+
+
 class CurrencyIdField(StrictIntegerField):
     """A currency's id, as JSON takes it (an integer; an unknown one is the service's 400, which names it); the
     browsable API's form offers the existing currencies to choose from instead of a number box."""
@@ -22,7 +26,7 @@ class CurrencyIdField(StrictIntegerField):
         """The form's <option>s, read when the form is drawn (DRF's select.html asks the field for them)."""
         currencies = Currency.objects.order_by("id")
         return iter_options(
-            {c.id: f"{c.id} · {c.code} ({c.rate} points a unit, {c.stock} in stock)" for c in currencies}
+            {c.id: f"{c.id} · {c.code} ({_points(c.rate)} a unit, {c.stock} in stock)" for c in currencies}
         )
 
 

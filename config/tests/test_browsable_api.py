@@ -111,7 +111,7 @@ def test_the_orders_form_offers_the_existing_currencies(client):
         for value, selected, text in re.findall(r'<option value="(\d+)" ?(selected)?[^>]*>(.*?)</option>', select, re.S)
     ]
     assert options == [
-        ("1", "selected", "1 · USD (1 points a unit, 1000 in stock)"),
+        ("1", "selected", "1 · USD (1 point a unit, 1000 in stock)"),
         ("2", "", "2 · EUR (2 points a unit, 30 in stock)"),
     ]
     assert '<input name="currencyId"' not in html

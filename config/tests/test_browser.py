@@ -291,7 +291,7 @@ def test_the_orders_page_shows_the_form_above_the_list_with_a_currency_choice(pa
     assert form["y"] + form["height"] <= page.viewport_size["height"]
     expect(page.locator("#post-object-form label").first).to_have_text("Holder id")
     expect(page.locator("#post-object-form select[name=currencyId] option")).to_have_text(
-        ["1 · USD (1 points a unit, 1000000 in stock)"]
+        ["1 · USD (1 point a unit, 1000000 in stock)"]
     )
     expect(page.locator(".content-main .pull-left code").first).to_have_text("?holderId=jjy")  # Markdown, not backticks
     screenshot(page, "orders-form-above-the-list")
