@@ -395,7 +395,7 @@ def test_the_dashboard_shows_what_admission_lets_in_and_turns_away(admin_client,
     card = re.search(r'<section class="saga-card wide" id="admission">(.*?)</section>', page.content.decode(), re.S)
     figures = re.findall(r"<b>(\d+)</b>([^<]+)</div>", card.group(1))
     assert figures == [
-        ("2", "in flight (admitted, not settled)"),
+        ("2", "admitted, not settled (deciding, or undoing a rejection)"),
         ("2", "admission limit"),
         ("3", "turned away, last minute"),
         ("3", "turned away, last hour"),
