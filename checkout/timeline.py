@@ -483,12 +483,11 @@ def timeline_svg(tl: AttemptTimeline) -> SafeString:
     bottom = tl.lanes_bottom
     parts = [
         format_html(
-            '<pattern id="saga-hatch-{}" width="7" height="7" patternUnits="userSpaceOnUse" '
-            'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="7" class="saga-hatch"/></pattern>',
+            '<defs><pattern id="saga-hatch-{}" width="7" height="7" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="7" class="saga-hatch"/></pattern></defs>',
             tl.saga.pk,
         )
     ]
-    parts = [format_html("<defs>{}</defs>", parts[0])]
     for index, (name, top, baseline) in enumerate(tl.lanes):
         parts.append(
             format_html(
