@@ -42,6 +42,19 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, inte
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def order_settled(order_id: int, timeout: float = 60):
+    """Wait until the order's newest attempt is settled (checkout.notify.settled: approved, or rejected and
+    fully compensated); that attempt."""
+    from checkout.models import Saga
+    from checkout.notify import settled
+
+    def done():
+        saga = Saga.objects.filter(order_id=order_id).order_by("-attempt").first()
+        return saga if saga is not None and settled(saga) else None
+
+    return wait_for(done, timeout=timeout, what=f"order {order_id} to settle")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

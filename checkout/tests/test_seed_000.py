@@ -10,9 +10,10 @@ that deadline + 5 s.
 import pytest
 from playwright.sync_api import expect
 
-from checkout.models import Saga, SagaEvent
+from checkout.models import SagaEvent
 from config.celery import app
 from config.tests.browser import operator_login, screenshot
+from conftest import order_settled as settled
 from conftest import wait_for, wait_quiet
 from exchanges.models import Currency, Exchange
 from points.models import PointUse
@@ -21,18 +22,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 STOCK = 1_000_000
 SHORT_DEADLINE = 3  # seconds, for the scenarios whose subject is the deadline
-
-
-def settled(order_id: int, timeout: float = 60) -> Saga:
-    """Wait until the order's attempt is decided and, if rejected, fully compensated."""
-
-    def done():
-        saga = Saga.objects.filter(order_id=order_id).order_by("-attempt").first()
-        if saga and (saga.status == "APPROVED" or saga.compensated_at):
-            return saga
-        return None
-
-    return wait_for(done, timeout=timeout, what=f"order {order_id} to settle")
 
 
 def event_types(api, order_id: int) -> list[str]:

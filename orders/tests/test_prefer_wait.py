@@ -11,6 +11,7 @@ import requests
 
 from checkout.models import Saga, SagaEvent
 from config.prefer import prefer_wait
+from conftest import order_settled as settled
 from conftest import wait_for
 
 SHORT_DEADLINE = 3  # seconds: currency 100's exchange step then sleeps 8 s, far longer than a 1 s wait
@@ -18,14 +19,6 @@ SHORT_DEADLINE = 3  # seconds: currency 100's exchange step then sleeps 8 s, far
 
 def place(live_server, payload: dict, **headers: str) -> requests.Response:
     return requests.post(f"{live_server.url}/orders", json=payload, headers=headers, timeout=120)
-
-
-def settled(order_id: int) -> Saga:
-    def done():
-        saga = Saga.objects.filter(order_id=order_id).first()
-        return saga if saga and (saga.status == "APPROVED" or saga.compensated_at) else None
-
-    return wait_for(done, timeout=60, what=f"order {order_id} to settle")
 
 
 @pytest.fixture
