@@ -28,16 +28,20 @@ stream's place is given back when the server closes its answer, however it ended
 
 Every refusal happens before anything is created or charged; those of saga starts are counted
 with admission control's refusals (`/readyz`, the dashboard), a stream's are not (it starts no
-saga). Outside gunicorn (runserver; Django's test server does not load this module) nothing is
-measured and there is no thread count: the door only asks the budget, and caps streams at
-STREAMS_OUTSIDE_GUNICORN unless SAGA_SSE_MAX_STREAMS is set.
+saga). None has an access line (Django never sees it): the door logs them all, by reason, in one
+line a second at most while it turns requests away (TurnedAway). Outside gunicorn (runserver;
+Django's test server does not load this module) nothing is measured and there is no thread
+count: the door only asks the budget, and caps streams at STREAMS_OUTSIDE_GUNICORN unless
+SAGA_SSE_MAX_STREAMS is set.
 """
 
 import json
+import logging
 import math
 import re
 import threading
 import time
+from collections import Counter
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -47,7 +51,9 @@ from checkout.admission import admission_count_refusal, admission_full
 from config.errors import Overloaded
 from config.prefer import prefer_wait
 
-__all__ = ["Door", "QueueTimedThreadWorker", "request_waited"]
+__all__ = ["Door", "QueueTimedThreadWorker", "TurnedAway", "request_waited"]
+
+log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 1  # the web's own queue drains in well under a second once it sheds
 QUEUE_INTERVAL_SECONDS = 2.0  # waits above SAGA_WEB_QUEUE_SECONDS this long, without a break, are a standing queue
@@ -58,6 +64,13 @@ STREAM_SECONDS = 300  # checkout.serializers.STREAM_SECONDS (not imported: this 
 STREAM_SHARE = 4  # unless SAGA_SSE_MAX_STREAMS says otherwise, a quarter of a process' threads may stream ...
 STREAMS_OUTSIDE_GUNICORN = 32  # ... and where there is no thread count, as many as in the Procfile's 128
 
+TURNED_AWAY_LOG_SECONDS = 1.0  # while it turns requests away, the door logs what it turned away once a second at most
+WHY = {  # a refusal's reason: its key in the log line's `turnedAway`, and its words in the message
+    "budgetFull": "budget full",
+    "noThread": "no thread left for a waiting request",
+    "standingQueue": "standing queue for threads",
+    "streamsFull": "event streams at their limit",
+}
 _request = threading.local()  # waited: how long the request this thread handles was queued for it (s)
 _threads: int | None = None  # this web process' thread count, once a gunicorn worker runs it
 
@@ -90,11 +103,49 @@ class QueueTimedThreadWorker(ThreadWorker):
             _request.waited = None
 
 
+class TurnedAway:
+    """What the door turned away, by reason (WHY), logged as one line per window of TURNED_AWAY_LOG_SECONDS.
+
+    Its refusals come before Django, so the access log never sees them: this is where an operator reads why
+    a web process sheds. A window opens with a refusal and is logged by the first refusal that comes after
+    it closed (no timer thread): a calm process logs nothing, and the last window of an episode is logged
+    with the next refusal, its own length and start in the line.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._first = self._last = 0.0  # the window's first and latest refusal (monotonic)
+
+    def add(self, why: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            closed = None
+            if self._counts and now - self._first >= TURNED_AWAY_LOG_SECONDS:
+                closed, seconds, ago = self._counts, self._last - self._first, now - self._first
+                self._counts = Counter()
+            if not self._counts:
+                self._first = now
+            self._counts[why] += 1
+            self._last = now
+        if closed is not None:
+            reasons = ", ".join(f"{WHY[key]}: {n}" for key, n in closed.most_common())
+            log.info(
+                "door: turned away %d requests in %.2f s starting %.1f s ago (%s)",
+                closed.total(),
+                seconds,
+                ago,
+                reasons,
+                extra={"turnedAway": dict(closed), "seconds": round(seconds, 3)},
+            )
+
+
 class Door:
     """WSGI middleware in front of Django (config/wsgi.py)."""
 
     def __init__(self, app) -> None:
         self.app = app
+        self.turned_away = TurnedAway()
         self._lock = threading.Lock()
         self._waiting = 0
         self._streams: dict[object, float] = {}  # each open event stream: when it ends by its ?seconds= (monotonic)
@@ -145,9 +196,11 @@ class Door:
             return self.app(environ, start_response)
         order_id = route.group(WAITS_FOR_OUTCOME)
         if waited is not None:
-            return self._refuse(start_response, order_id, f"requests wait for a web thread ({waited:.2f} s)")
+            reason = f"requests wait for a web thread ({waited:.2f} s)"
+            return self._refuse(start_response, order_id, reason, why="standingQueue")
         refusal = admission_full()
         if refusal is not None:
+            self.turned_away.add("budgetFull")
             return self._answer(start_response, order_id, refusal)
         if order_id is None and not prefer_wait(environ.get("HTTP_PREFER")):
             return self.app(environ, start_response)  # a POST /orders that answers at once
@@ -159,9 +212,8 @@ class Door:
                 self._waiting += 1
         if full:
             reason = f"{waiting} checkouts already wait in this web process"
-            return self._refuse(
-                start_response, order_id, reason + (f", {streams} event streams are open" if streams else "")
-            )
+            reason += f", {streams} event streams are open" if streams else ""
+            return self._refuse(start_response, order_id, reason, why="noThread")
         try:
             return self.app(environ, start_response)  # Django's answer is complete when it returns
         finally:
@@ -176,6 +228,7 @@ class Door:
             if refusal is None:
                 self._streams[token] = now + _stream_seconds(environ.get("QUERY_STRING", ""))
         if refusal is not None:
+            self.turned_away.add("streamsFull")
             return self._answer(start_response, None, refusal)
 
         def release() -> None:
@@ -204,9 +257,10 @@ class Door:
         detail = f"At capacity: {reason}. Retry after {retry_after} s."
         return Overloaded(retry_after=retry_after, detail=detail)
 
-    def _refuse(self, start_response, order_id: str | None, reason: str) -> list[bytes]:
+    def _refuse(self, start_response, order_id: str | None, reason: str, *, why: str) -> list[bytes]:
         """Turned away for the web's own reason: counted with admission control's refusals."""
         admission_count_refusal()
+        self.turned_away.add(why)
         detail = f"At capacity: {reason}. Retry after {RETRY_AFTER_SECONDS} s."
         return self._answer(start_response, order_id, Overloaded(retry_after=RETRY_AFTER_SECONDS, detail=detail))
 

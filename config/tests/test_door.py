@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 import socket
 import threading
 import time
@@ -121,6 +122,41 @@ def test_one_request_served_at_once_ends_the_standing_queue(db, settings, queued
     queued_for(0.5)
     clock[0] += 0.01
     assert call(gate, "POST", "/orders")[0] == "200 OK"
+
+
+def test_the_door_logs_what_it_turned_away_once_a_second_by_reason(db, settings, queued_for, clock, caplog):
+    # given: a standing queue, and no place for one more event stream
+    caplog.set_level(logging.INFO, logger="config.door")
+    settings.SAGA_WEB_QUEUE_SECONDS = 0.05
+    settings.SAGA_SSE_MAX_STREAMS = 0
+    gate = Door(App())
+    queued_for(0.5)
+    assert call(gate, "POST", "/orders")[0] == "200 OK"
+    clock[0] += door.QUEUE_INTERVAL_SECONDS
+
+    def lines() -> list[logging.LogRecord]:
+        return [record for record in caplog.records if record.name == "config.door"]
+
+    # when: requests are turned away within a second
+    refused = [call(gate, "POST", "/orders")[0], call(gate, "POST", "/wdm/orders/checkout/7")[0]]
+    clock[0] += 0.5
+    refused += [call(gate, "GET", "/events/stream")[0], call(gate, "POST", "/orders")[0]]
+    assert refused == ["503 Service Unavailable"] * 4
+    # then: nothing is logged while the window is open (nor for the request that went through)
+    assert lines() == []
+    # when: the next refusal comes after the window closed
+    clock[0] += 0.7
+    assert call(gate, "POST", "/orders")[0] == "503 Service Unavailable"
+    # then: one line for the window, by reason, the most frequent first; that refusal opens the next window
+    [line] = lines()
+    assert line.getMessage() == (
+        "door: turned away 4 requests in 0.50 s starting 1.2 s ago (standing queue for threads: 3,"
+        " event streams at their limit: 1)"
+    )
+    assert (line.turnedAway, line.seconds) == ({"standingQueue": 3, "streamsFull": 1}, 0.5)
+    clock[0] += 60
+    call(gate, "GET", "/events/stream")
+    assert [record.turnedAway for record in lines()] == [{"standingQueue": 3, "streamsFull": 1}, {"standingQueue": 1}]
 
 
 def test_checkouts_waiting_in_a_process_leave_its_reserved_threads_free(db, settings, threads):
